@@ -1,0 +1,11 @@
+// @loom/protocol: what every Loom process shares: the wire messages and services, errors, value encoding,
+// authentication, logging and byte sizes.
+export { pb, type loom } from './wire.js';
+export { schedulerService, workerService, type SchedulerServiceDefinition, type WorkerServiceDefinition } from './services.js';
+export * from './errors.js';
+export * from './value-codec.js';
+export * from './task-args.js';
+export * from './auth.js';
+export * from './grpc-options.js';
+export * from './sizes.js';
+export { createLogger, type Logger } from './logger.js';

@@ -1,0 +1,51 @@
+// The encoding of a task's arguments, shared by the client (which writes it) and the worker (which reads it).
+// Arguments are a template: plain data, with every dependency replaced by a hole. A hole names where it sits
+// (a path of array indices and object keys) and which dependency fills it, so user data can never be mistaken
+// for a reference, however it is shaped.
+import { deserialize, serialize } from 'node:v8';
+import { LoomError } from './errors.js';
+
+export type ArgPath = ReadonlyArray<string | number>;
+
+export interface ArgHole {
+  /** Where in the argument list the dependency's value goes: [argIndex, ...nested keys]. */
+  path: ArgPath;
+  /** Index into the task's dependencies. */
+  dependency: number;
+}
+
+interface EncodedArgs {
+  template: unknown[];
+  holes: ArgHole[];
+}
+
+export function encodeTaskArgs(template: unknown[], holes: ArgHole[], taskKey: string): Uint8Array {
+  try {
+    return serialize({ template, holes } satisfies EncodedArgs);
+  } catch (error) {
+    throw new LoomError(
+      'SERIALIZATION_FAILED',
+      `cannot send the arguments of task '${taskKey}': ${(error as Error).message}. ` +
+        `Arguments must be plain data or Loom delayed values/futures; pass functions by giving them to delayed() instead.`,
+      { taskKey },
+    );
+  }
+}
+
+/** Decodes the template and fills each hole with the value of its dependency. */
+export function decodeTaskArgs(bytes: Uint8Array, dependencyValues: readonly unknown[]): unknown[] {
+  const { template, holes } = deserialize(bytes) as EncodedArgs;
+  for (const hole of holes) {
+    const value = dependencyValues[hole.dependency];
+    setAtPath(template, hole.path, value);
+  }
+  return template;
+}
+
+function setAtPath(root: unknown[], path: ArgPath, value: unknown): void {
+  let container: Record<string | number, unknown> = root as unknown as Record<number, unknown>;
+  for (let i = 0; i < path.length - 1; i++) {
+    container = container[path[i] as string | number] as Record<string | number, unknown>;
+  }
+  container[path[path.length - 1] as string | number] = value;
+}
