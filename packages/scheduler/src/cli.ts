@@ -1,0 +1,71 @@
+// `loom scheduler`: parses flags, starts the scheduler, announces readiness on stdout (one `LOOM_READY` JSON
+// line that launchers such as LocalCluster wait for) and shuts down cleanly on SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import { parseBytes } from '@loom/protocol';
+import { startScheduler, type SchedulerOptions } from './scheduler-server.js';
+
+export const SCHEDULER_USAGE = `Usage: loom scheduler [options]
+
+Options:
+  --host HOST                 address to bind (default 127.0.0.1; beyond loopback a token is required)
+  --port PORT                 port to bind (default 8786; 0 picks a free one)
+  --token TOKEN               cluster token every client and worker must present (default: $LOOM_TOKEN)
+  --tls-cert FILE --tls-key FILE [--tls-ca FILE]
+                              serve TLS with these PEM files (with --tls-ca, require client certificates)
+  --max-message-size SIZE     largest accepted message (default 64MiB)
+  --heartbeat-timeout MS      remove a worker silent for this long (default 5000)
+  --validate                  check state-machine invariants after every event (slow; debugging)
+  -h, --help                  show this help`;
+
+export async function runScheduler(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      token: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'tls-ca': { type: 'string' },
+      'max-message-size': { type: 'string' },
+      'heartbeat-timeout': { type: 'string' },
+      validate: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(SCHEDULER_USAGE);
+    return;
+  }
+  const options: SchedulerOptions = {};
+  if (values.host !== undefined) options.host = values.host;
+  if (values.port !== undefined) options.port = parsePort(values.port);
+  if (values.token !== undefined) options.token = values.token;
+  if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined) {
+    if (values['tls-cert'] === undefined || values['tls-key'] === undefined) throw new Error('--tls-cert and --tls-key go together');
+    options.tls = { certFile: values['tls-cert'], keyFile: values['tls-key'] };
+    if (values['tls-ca'] !== undefined) options.tls.caFile = values['tls-ca'];
+  }
+  if (values['max-message-size'] !== undefined) options.maxMessageBytes = parseBytes(values['max-message-size']);
+  if (values['heartbeat-timeout'] !== undefined) options.heartbeatTimeoutMs = Number(values['heartbeat-timeout']);
+  if (values.validate) options.validate = true;
+
+  const scheduler = await startScheduler(options);
+  process.stdout.write(`LOOM_READY ${JSON.stringify({ role: 'scheduler', address: scheduler.address })}\n`);
+  let closing = false;
+  const shutdown = () => {
+    if (closing) return;
+    closing = true;
+    void scheduler.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${text}'`);
+  return port;
+}

@@ -1,0 +1,478 @@
+// The scheduler's I/O shell: a gRPC server that turns client and worker messages into stimuli for the state
+// machine, and carries out the instructions it returns. Outgoing messages are batched per destination and
+// flushed once per event-loop turn, so a burst of task results becomes one message per worker and client.
+import { randomUUID } from 'node:crypto';
+import {
+  Server,
+  status,
+  type sendUnaryData,
+  type ServerDuplexStream,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
+import {
+  assertSafeBind,
+  checkToken,
+  createLogger,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  grpcOptions,
+  isLoomError,
+  LoomError,
+  resolveToken,
+  schedulerService,
+  serverCredentials,
+  toServiceError,
+  type loom,
+  type Logger,
+  type TlsFiles,
+} from '@loom/protocol';
+import { SchedulerState } from './scheduler-state.js';
+import type { FunctionDefinition } from './task-state.js';
+import type { Instruction, NewTask, StimulusEvent } from './stimuli.js';
+import {
+  computeTaskToWire,
+  finishedFromWire,
+  functionFromWire,
+  functionToWire,
+  keyUpdateToWire,
+  newTaskFromWire,
+  taskErrorFromWire,
+  workerFromHello,
+} from './wire-convert.js';
+
+export const SCHEDULER_VERSION = '0.1.0';
+
+export interface SchedulerOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Cluster token; defaults to LOOM_TOKEN. Required to bind beyond loopback. */
+  token?: string;
+  tls?: TlsFiles;
+  maxMessageBytes?: number;
+  /** How often workers report; a worker silent for `heartbeatTimeoutMs` is removed. */
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  /** Results up to this size travel to waiting clients inside the completion message. */
+  inlineValueBytes?: number;
+  /** Check state-machine invariants after every event (slow; for tests). */
+  validate?: boolean;
+}
+
+export interface SchedulerHandle {
+  readonly address: string;
+  readonly state: SchedulerState;
+  close(): Promise<void>;
+}
+
+type WorkerCall = ServerDuplexStream<loom.v1.WorkerToScheduler, loom.v1.ISchedulerToWorker>;
+type ClientCall = ServerDuplexStream<loom.v1.ClientToScheduler, loom.v1.ISchedulerToClient>;
+
+interface WorkerOutbox {
+  functions: loom.v1.IFunctionDef[];
+  compute: loom.v1.IComputeTask[];
+  freeKeys: string[];
+  cancelKeys: string[];
+}
+
+class WorkerLink {
+  readonly knownFunctions = new Set<string>();
+  outbox: WorkerOutbox = { functions: [], compute: [], freeKeys: [], cancelKeys: [] };
+  dirty = false;
+  lastSeen = Date.now();
+  constructor(
+    readonly id: string,
+    readonly call: WorkerCall,
+  ) {}
+}
+
+class ClientLink {
+  updates: loom.v1.IKeyUpdate[] = [];
+  constructor(
+    readonly id: string,
+    readonly call: ClientCall,
+  ) {}
+}
+
+interface PendingGraph {
+  clientId: string;
+  tasks: NewTask[];
+  functions: FunctionDefinition[];
+  wanted: string[];
+}
+
+export class SchedulerServer implements SchedulerHandle {
+  readonly state: SchedulerState;
+  private readonly server: Server;
+  private readonly log: Logger;
+  private readonly token: string | undefined;
+  private readonly workerLinks = new Map<string, WorkerLink>();
+  private readonly clientLinks = new Map<string, ClientLink>();
+  private readonly pendingGraphs = new Map<string, PendingGraph>();
+  private readonly dirtyWorkers = new Set<WorkerLink>();
+  private readonly dirtyClients = new Set<ClientLink>();
+  private flushScheduled = false;
+  private stimulusCounter = 0;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private boundAddress = '';
+  private readonly options: Required<Omit<SchedulerOptions, 'token' | 'tls'>>;
+
+  constructor(private readonly userOptions: SchedulerOptions = {}) {
+    this.options = {
+      host: userOptions.host ?? '127.0.0.1',
+      port: userOptions.port ?? 8786,
+      maxMessageBytes: userOptions.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      heartbeatIntervalMs: userOptions.heartbeatIntervalMs ?? 1000,
+      heartbeatTimeoutMs: userOptions.heartbeatTimeoutMs ?? 5000,
+      inlineValueBytes: userOptions.inlineValueBytes ?? 64 * 1024,
+      validate: userOptions.validate ?? false,
+    };
+    this.token = resolveToken(userOptions.token);
+    this.log = createLogger('scheduler');
+    const traceTransitions = this.log.isLevelEnabled('debug');
+    this.state = new SchedulerState({
+      validate: this.options.validate,
+      ...(traceTransitions && {
+        onTransition: (key, from, to, stimulusId) => this.log.debug({ key, stimulusId }, `${from} -> ${to}`),
+      }),
+    });
+    this.server = new Server(grpcOptions(this.options.maxMessageBytes));
+    this.server.addService(schedulerService, {
+      clientSession: (call: ClientCall) => this.onClientSession(call),
+      submitGraph: (call: ServerUnaryCall<loom.v1.SubmitGraphRequest, loom.v1.ISubmitGraphReply>, done: sendUnaryData<loom.v1.ISubmitGraphReply>) =>
+        this.onSubmitGraph(call, done),
+      workerSession: (call: WorkerCall) => this.onWorkerSession(call),
+      info: (call: ServerUnaryCall<loom.v1.InfoRequest, loom.v1.IClusterInfo>, done: sendUnaryData<loom.v1.IClusterInfo>) => this.onInfo(call, done),
+    });
+  }
+
+  get address(): string {
+    return this.boundAddress;
+  }
+
+  async start(): Promise<this> {
+    assertSafeBind(this.options.host, this.token);
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    const port = await new Promise<number>((resolve, reject) => {
+      this.server.bindAsync(`${host}:${this.options.port}`, serverCredentials(this.userOptions.tls), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      );
+    });
+    this.boundAddress = `${this.options.host}:${port}`;
+    this.heartbeatTimer = setInterval(() => this.checkHeartbeats(), Math.min(1000, this.options.heartbeatTimeoutMs / 2));
+    this.heartbeatTimer.unref();
+    this.log.info({ address: this.boundAddress, tls: Boolean(this.userOptions.tls?.certFile), auth: this.token !== undefined }, 'scheduler listening');
+    return this;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    for (const link of this.workerLinks.values()) {
+      link.call.write({ shutdown: true });
+      link.call.end();
+    }
+    for (const link of this.clientLinks.values()) link.call.end();
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 2000);
+      this.server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    this.log.info('scheduler closed');
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Driving the state machine
+  // -------------------------------------------------------------------------------------------------------
+
+  /** Runs one stimulus and queues its instructions. Throws (changing nothing) only for invalid graphs. */
+  private handle(stimulus: StimulusEvent): void {
+    const instructions = this.state.handleStimulus({ ...stimulus, stimulusId: `${stimulus.type}-${++this.stimulusCounter}` });
+    for (const instruction of instructions) this.execute(instruction);
+    if (instructions.length > 0) this.scheduleFlush();
+  }
+
+  private execute(instruction: Instruction): void {
+    switch (instruction.type) {
+      case 'compute': {
+        const link = this.workerLinks.get(instruction.worker.id);
+        if (link === undefined) return;
+        const fnId = instruction.task.functionId;
+        if (!link.knownFunctions.has(fnId)) {
+          link.knownFunctions.add(fnId);
+          link.outbox.functions.push(functionToWire(this.state.functions.get(fnId)!));
+        }
+        link.outbox.compute.push(computeTaskToWire(instruction.task, instruction.sendValue));
+        this.dirtyWorkers.add(link);
+        return;
+      }
+      case 'free-keys': {
+        const link = this.workerLinks.get(instruction.worker.id);
+        if (link === undefined) return;
+        link.outbox.freeKeys.push(...instruction.keys);
+        this.dirtyWorkers.add(link);
+        return;
+      }
+      case 'cancel-key': {
+        const link = this.workerLinks.get(instruction.worker.id);
+        if (link === undefined) return;
+        link.outbox.cancelKeys.push(instruction.key);
+        this.dirtyWorkers.add(link);
+        return;
+      }
+      case 'client-update': {
+        const link = this.clientLinks.get(instruction.client.id);
+        if (link === undefined) return;
+        link.updates.push(keyUpdateToWire(instruction.update));
+        this.dirtyClients.add(link);
+        return;
+      }
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    for (const link of this.dirtyWorkers) {
+      const outbox = link.outbox;
+      link.outbox = { functions: [], compute: [], freeKeys: [], cancelKeys: [] };
+      link.call.write(outbox);
+    }
+    this.dirtyWorkers.clear();
+    for (const link of this.dirtyClients) {
+      const updates = link.updates;
+      link.updates = [];
+      link.call.write({ updates });
+    }
+    this.dirtyClients.clear();
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Workers
+  // -------------------------------------------------------------------------------------------------------
+
+  private onWorkerSession(call: WorkerCall): void {
+    const denied = checkToken(call, this.token);
+    if (denied) {
+      call.emit('error', denied);
+      return;
+    }
+    let link: WorkerLink | undefined;
+    call.on('data', (message: loom.v1.WorkerToScheduler) => {
+      try {
+        if (link === undefined) link = this.registerWorker(call, message);
+        else this.onWorkerMessage(link, message);
+        if (link === undefined) call.end();
+      } catch (error) {
+        this.log.error({ err: error, worker: link?.id }, 'worker message failed');
+        call.emit('error', isLoomError(error) ? toServiceError(error) : { code: status.INTERNAL, details: String(error) });
+      }
+    });
+    const gone = (reason: string) => {
+      if (link === undefined || !this.workerLinks.has(link.id)) return;
+      this.removeWorker(link, reason);
+    };
+    call.on('end', () => {
+      gone('stream ended');
+      call.end();
+    });
+    call.on('error', (error: Error) => gone(`stream error: ${error.message}`));
+    call.on('cancelled', () => gone('connection lost'));
+  }
+
+  private registerWorker(call: WorkerCall, message: loom.v1.WorkerToScheduler): WorkerLink | undefined {
+    if (!message.hello) {
+      call.emit('error', { code: status.INVALID_ARGUMENT, details: 'the first message of a worker session must be hello' });
+      return undefined;
+    }
+    const hello = message.hello;
+    const id = hello.name || `worker-${randomUUID().slice(0, 8)}`;
+    if (this.workerLinks.has(id)) {
+      call.emit('error', { code: status.ALREADY_EXISTS, details: `a worker named '${id}' is already connected` });
+      return undefined;
+    }
+    const link = new WorkerLink(id, call);
+    this.workerLinks.set(id, link);
+    call.write({
+      welcome: { workerId: id, heartbeatIntervalMs: this.options.heartbeatIntervalMs, inlineValueBytes: this.options.inlineValueBytes },
+    });
+    const worker = workerFromHello(id, hello);
+    this.log.info({ worker: id, address: worker.address, nthreads: worker.nthreads, resources: worker.resources }, 'worker joined');
+    this.handle({ type: 'worker-connected', worker });
+    return link;
+  }
+
+  private onWorkerMessage(link: WorkerLink, message: loom.v1.WorkerToScheduler): void {
+    link.lastSeen = Date.now();
+    const workerId = link.id;
+    if (message.finished.length > 0) {
+      this.handle({ type: 'tasks-finished', workerId, finished: message.finished.map(finishedFromWire) });
+    }
+    for (const failed of message.failed) {
+      const key = failed.key ?? '';
+      this.handle({ type: 'task-failed', workerId, key, error: taskErrorFromWire(failed.error, key) });
+    }
+    for (const missing of message.missing) {
+      this.handle({
+        type: 'missing-inputs',
+        workerId,
+        key: missing.key ?? '',
+        missingKeys: missing.missingKeys ?? [],
+        failedHolders: missing.failedHolders ?? [],
+      });
+    }
+    if (message.lostKeys.length > 0) this.handle({ type: 'keys-lost', workerId, keys: message.lostKeys });
+    if (message.closing || message.handedBack.length > 0) {
+      this.log.info({ worker: workerId, handedBack: message.handedBack.length }, 'worker closing');
+      this.handle({ type: 'worker-closing', workerId, handedBack: message.handedBack });
+    }
+    if (message.metrics) {
+      const metrics = message.metrics;
+      this.handle({
+        type: 'worker-metrics',
+        workerId,
+        managedBytes: metrics.managedBytes ?? 0,
+        spilledBytes: metrics.spilledBytes ?? 0,
+        rssBytes: metrics.rssBytes ?? 0,
+        paused: metrics.paused ?? false,
+      });
+    }
+  }
+
+  private removeWorker(link: WorkerLink, reason: string): void {
+    this.workerLinks.delete(link.id);
+    this.dirtyWorkers.delete(link);
+    this.log.warn({ worker: link.id, reason }, 'worker removed');
+    this.handle({ type: 'worker-removed', workerId: link.id, reason });
+  }
+
+  private checkHeartbeats(): void {
+    const deadline = Date.now() - this.options.heartbeatTimeoutMs;
+    for (const link of [...this.workerLinks.values()]) {
+      if (link.lastSeen >= deadline) continue;
+      this.removeWorker(link, `no heartbeat for ${this.options.heartbeatTimeoutMs} ms`);
+      link.call.emit('error', { code: status.DEADLINE_EXCEEDED, details: 'heartbeat timeout' });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+  // Clients
+  // -------------------------------------------------------------------------------------------------------
+
+  private onClientSession(call: ClientCall): void {
+    const denied = checkToken(call, this.token);
+    if (denied) {
+      call.emit('error', denied);
+      return;
+    }
+    let link: ClientLink | undefined;
+    call.on('data', (message: loom.v1.ClientToScheduler) => {
+      if (link === undefined) {
+        if (!message.hello) {
+          call.emit('error', { code: status.INVALID_ARGUMENT, details: 'the first message of a client session must be hello' });
+          return;
+        }
+        link = new ClientLink(randomUUID(), call);
+        this.clientLinks.set(link.id, link);
+        call.write({ welcome: { clientId: link.id, schedulerVersion: SCHEDULER_VERSION, maxMessageBytes: this.options.maxMessageBytes } });
+        this.log.info({ client: link.id, name: message.hello.name }, 'client connected');
+        this.handle({ type: 'client-connected', clientId: link.id, name: message.hello.name ?? '' });
+        return;
+      }
+      if (message.releaseKeys.length > 0) this.handle({ type: 'release-keys', clientId: link.id, keys: message.releaseKeys });
+    });
+    const gone = () => {
+      if (link === undefined || !this.clientLinks.has(link.id)) return;
+      this.clientLinks.delete(link.id);
+      this.dirtyClients.delete(link);
+      for (const [graphId, graph] of this.pendingGraphs) if (graph.clientId === link.id) this.pendingGraphs.delete(graphId);
+      this.log.info({ client: link.id }, 'client disconnected');
+      this.handle({ type: 'client-disconnected', clientId: link.id });
+    };
+    call.on('end', () => {
+      gone();
+      call.end();
+    });
+    call.on('error', gone);
+    call.on('cancelled', gone);
+  }
+
+  private onSubmitGraph(
+    call: ServerUnaryCall<loom.v1.SubmitGraphRequest, loom.v1.ISubmitGraphReply>,
+    done: sendUnaryData<loom.v1.ISubmitGraphReply>,
+  ): void {
+    const denied = checkToken(call, this.token);
+    if (denied) {
+      done(denied);
+      return;
+    }
+    const request = call.request;
+    if (!this.clientLinks.has(request.clientId)) {
+      done(toServiceError(new LoomError('UNKNOWN_CLIENT', `client '${request.clientId}' has no open session`)));
+      return;
+    }
+    const graphKey = `${request.clientId}/${request.graphId}`;
+    let graph = this.pendingGraphs.get(graphKey);
+    if (graph === undefined) {
+      graph = { clientId: request.clientId, tasks: [], functions: [], wanted: [] };
+      if (!request.final) this.pendingGraphs.set(graphKey, graph);
+    }
+    for (const spec of request.tasks) graph.tasks.push(newTaskFromWire(spec));
+    for (const fn of request.functions) graph.functions.push(functionFromWire(fn));
+    for (const key of request.wantedKeys) graph.wanted.push(key);
+    if (!request.final) {
+      done(null, { tasksAdded: 0 });
+      return;
+    }
+    this.pendingGraphs.delete(graphKey);
+    const before = this.state.tasks.size;
+    try {
+      this.handle({ type: 'update-graph', clientId: graph.clientId, tasks: graph.tasks, functions: graph.functions, wanted: graph.wanted });
+    } catch (error) {
+      if (!isLoomError(error)) {
+        this.log.error({ err: error, client: graph.clientId }, 'graph update failed');
+        done({ code: status.INTERNAL, details: `scheduler error: ${(error as Error).message}` });
+        return;
+      }
+      this.log.warn({ client: graph.clientId, code: error.code, err: error.message }, 'graph refused');
+      done(toServiceError(error));
+      return;
+    }
+    done(null, { tasksAdded: Math.max(0, this.state.tasks.size - before) });
+  }
+
+  private onInfo(call: ServerUnaryCall<loom.v1.InfoRequest, loom.v1.IClusterInfo>, done: sendUnaryData<loom.v1.IClusterInfo>): void {
+    const denied = checkToken(call, this.token);
+    if (denied) {
+      done(denied);
+      return;
+    }
+    const workers: loom.v1.IWorkerInfo[] = [...this.state.workers.values()].map((worker) => ({
+      id: worker.id,
+      name: worker.name,
+      address: worker.address,
+      nthreads: worker.nthreads,
+      memoryLimit: worker.memoryLimit,
+      managedBytes: worker.metrics.managedBytes,
+      spilledBytes: worker.metrics.spilledBytes,
+      rssBytes: worker.metrics.rssBytes,
+      resources: { ...worker.resources },
+      processing: worker.processing.size,
+      inMemory: worker.hasWhat.size,
+      paused: worker.metrics.paused,
+    }));
+    done(null, { workers, taskCounts: this.state.taskCounts(), clients: this.state.clients.size });
+  }
+}
+
+export async function startScheduler(options: SchedulerOptions = {}): Promise<SchedulerHandle> {
+  return new SchedulerServer(options).start();
+}

@@ -1,0 +1,100 @@
+// The scheduler's record of one task: its place in the graph, its lifecycle state, where its data lives, and
+// who needs it. Plain mutable objects with direct references (no key lookups on hot paths).
+import type { ClientState } from './client-state.js';
+import type { WorkerState } from './worker-state.js';
+
+/** Task lifecycle, after Dask's scheduler (see docs/task-states.md for the diagram). */
+export type TaskStateName =
+  | 'released' // known, not running, not needed right now
+  | 'waiting' // needed; waiting for dependencies to reach memory
+  | 'queued' // ready to run; held in a scheduler queue until a worker has a free slot
+  | 'no-worker' // ready, but no connected worker can ever run it (resources)
+  | 'processing' // sent to a worker
+  | 'memory' // result held by at least one worker
+  | 'erred' // failed, or a dependency failed
+  | 'forgotten'; // dropped from the scheduler
+
+export interface FunctionDefinition {
+  id: string;
+  name: string;
+  source?: string;
+  module?: { specifier: string; exportName: string };
+}
+
+export interface TaskError {
+  code: string;
+  message: string;
+  stack: string;
+  errorName: string;
+  /** The task whose own failure caused this error. */
+  taskKey: string;
+  worker: string;
+}
+
+/** Statistics shared by every task of one key prefix (e.g. "inc" for "inc-9f2c"), used to size work batches. */
+export class TaskPrefix {
+  /** Exponential moving average of execution time, seconds; undefined until one task finished. */
+  durationAverage: number | undefined = undefined;
+  nbytesAverage = 0;
+  constructor(readonly name: string) {}
+
+  recordDuration(seconds: number): void {
+    this.durationAverage = this.durationAverage === undefined ? seconds : 0.5 * this.durationAverage + 0.5 * seconds;
+  }
+}
+
+export class TaskState {
+  state: TaskStateName = 'released';
+  readonly dependents = new Set<TaskState>();
+  /** Dependencies not yet in memory, while waiting. */
+  readonly waitingOn = new Set<TaskState>();
+  /** Dependents that need this task's data to run (waiting, queued, no-worker or processing). */
+  readonly waiters = new Set<TaskState>();
+  readonly whoWants = new Set<ClientState>();
+  readonly whoHas = new Set<WorkerState>();
+  processingOn: WorkerState | undefined = undefined;
+  nbytes = 0;
+  retriesLeft: number;
+  /** How many workers died while running this task. */
+  suspicious = 0;
+  error: TaskError | undefined = undefined;
+  /** Bumped on every enqueue; a queue entry with an older stamp is stale (lazy deletion). */
+  queueStamp = 0;
+  /** Expected run time charged to the worker's occupancy while processing. */
+  expectedSeconds = 0;
+
+  constructor(
+    readonly key: string,
+    readonly functionId: string,
+    readonly args: Uint8Array,
+    readonly dependencies: readonly TaskState[],
+    /** Higher first. */
+    readonly userPriority: number,
+    /** Graph submission order: earlier graphs first. */
+    readonly generation: number,
+    /** Position in the client's graph order: lower first. */
+    readonly order: number,
+    retries: number,
+    readonly resources: Readonly<Record<string, number>> | undefined,
+    readonly prefix: TaskPrefix,
+  ) {
+    this.retriesLeft = retries;
+  }
+
+  get isWanted(): boolean {
+    return this.whoWants.size > 0 || this.waiters.size > 0;
+  }
+}
+
+/** True when `a` should run before `b`. */
+export function runsBefore(a: TaskState, b: TaskState): boolean {
+  if (a.userPriority !== b.userPriority) return a.userPriority > b.userPriority;
+  if (a.generation !== b.generation) return a.generation < b.generation;
+  return a.order < b.order;
+}
+
+/** Dask's key_split: the part of a key before its last '-', so all tasks of one function share statistics. */
+export function keyPrefix(key: string): string {
+  const dash = key.lastIndexOf('-');
+  return dash > 0 ? key.slice(0, dash) : key;
+}
