@@ -1,9 +1,14 @@
 // The encoding of a task's arguments, shared by the client (which writes it) and the worker (which reads it).
 // Arguments are a template: plain data, with every dependency replaced by a hole. A hole names where it sits
 // (a path of array indices and object keys) and which dependency fills it, so user data can never be mistaken
-// for a reference, however it is shaped.
+// for a reference, however it is shaped. Small JSON-exact templates are written as JSON, others with V8's
+// serializer; the first byte tells them apart ('{' for JSON, 0xFF, V8's version tag, otherwise).
 import { deserialize, serialize } from 'node:v8';
 import { LoomError } from './errors.js';
+import { isSmallJsonValue } from './json-safe.js';
+import { asBuffer } from './value-codec.js';
+
+const JSON_OBJECT_START = 0x7b; // '{'
 
 export type ArgPath = ReadonlyArray<string | number>;
 
@@ -21,7 +26,9 @@ interface EncodedArgs {
 
 export function encodeTaskArgs(template: unknown[], holes: ArgHole[], taskKey: string): Uint8Array {
   try {
-    return serialize({ template, holes } satisfies EncodedArgs);
+    const encoded: EncodedArgs = { template, holes };
+    if (isSmallJsonValue(template)) return Buffer.from(JSON.stringify(encoded));
+    return serialize(encoded);
   } catch (error) {
     throw new LoomError(
       'SERIALIZATION_FAILED',
@@ -34,7 +41,9 @@ export function encodeTaskArgs(template: unknown[], holes: ArgHole[], taskKey: s
 
 /** Decodes the template and fills each hole with the value of its dependency. */
 export function decodeTaskArgs(bytes: Uint8Array, dependencyValues: readonly unknown[]): unknown[] {
-  const { template, holes } = deserialize(bytes) as EncodedArgs;
+  const { template, holes } = (
+    bytes[0] === JSON_OBJECT_START ? JSON.parse(asBuffer(bytes).toString('utf8')) : deserialize(bytes)
+  ) as EncodedArgs;
   for (const hole of holes) {
     const value = dependencyValues[hole.dependency];
     setAtPath(template, hole.path, value);

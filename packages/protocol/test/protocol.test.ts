@@ -35,3 +35,29 @@ test('task errors survive the wire with code, stack and key', () => {
   assert.equal(decoded.errorName, 'RangeError');
   assert.match(decoded.stack ?? '', /remote stack/);
 });
+
+test('small JSON-exact values use the JSON codec; everything else stays V8 and round-trips exactly', async () => {
+  const { encodeValue, decodeValue } = await import('../src/index.js');
+  for (const value of [42, 'text', true, null, [1, 'a', { b: [2] }], { nested: { x: 1.5 } }]) {
+    const encoded = encodeValue(value);
+    assert.equal(encoded.codec, 'json', JSON.stringify(value));
+    assert.deepEqual(decodeValue(encoded), value);
+  }
+  const exotic: unknown[] = [-0, NaN, Infinity, undefined, 2n, new Date(0), new Float64Array([1]), new Map([[1, 2]]), [1, , 3], { u: undefined }];
+  for (const value of exotic) {
+    const encoded = encodeValue(value);
+    assert.equal(encoded.codec, 'v8', String(value));
+    assert.deepEqual(decodeValue(encoded), value);
+  }
+  const big = Array.from({ length: 10_000 }, (_, i) => i);
+  assert.equal(encodeValue(big).codec, 'v8', 'large data uses the binary serializer');
+});
+
+test('task arguments take the JSON path when plain and the V8 path otherwise', () => {
+  const plain = encodeTaskArgs([1, null], [{ path: [1], dependency: 0 }], 'k');
+  assert.equal(plain[0], '{'.charCodeAt(0));
+  assert.deepEqual(decodeTaskArgs(plain, [new Float32Array([2])]), [1, new Float32Array([2])]);
+  const typed = encodeTaskArgs([new Uint8Array([7])], [], 'k');
+  assert.equal(typed[0], 0xff);
+  assert.deepEqual(decodeTaskArgs(typed, []), [new Uint8Array([7])]);
+});

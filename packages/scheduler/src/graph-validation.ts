@@ -15,6 +15,8 @@ export function validateGraph(
   wanted: readonly string[],
 ): NewTask[] {
   const fresh = new Map<string, NewTask>();
+  // Clients send dependencies before dependents; confirming that in the same pass makes sorting unnecessary.
+  let dependenciesFirst = true;
   for (const task of tasks) {
     if (task.key === '') throw new LoomError('INVALID_GRAPH', 'a task has an empty key');
     if (known.has(task.key)) continue;
@@ -28,15 +30,22 @@ export function validateGraph(
     if (!functionIsKnown(task.functionId)) {
       throw new LoomError('INVALID_GRAPH', `task '${task.key}' names function '${task.functionId}', which was never sent`);
     }
+    if (dependenciesFirst) {
+      for (const dependency of task.dependencies) {
+        if (!fresh.has(dependency) && !known.has(dependency)) dependenciesFirst = false;
+      }
+    }
     fresh.set(task.key, task);
   }
-  for (const task of fresh.values()) {
-    for (const dependency of task.dependencies) {
-      if (!fresh.has(dependency) && !known.has(dependency)) {
-        throw new LoomError(
-          'UNKNOWN_DEPENDENCY',
-          `task '${task.key}' depends on '${dependency}', which is neither in the graph nor held by the scheduler`,
-        );
+  if (!dependenciesFirst) {
+    for (const task of fresh.values()) {
+      for (const dependency of task.dependencies) {
+        if (!fresh.has(dependency) && !known.has(dependency)) {
+          throw new LoomError(
+            'UNKNOWN_DEPENDENCY',
+            `task '${task.key}' depends on '${dependency}', which is neither in the graph nor held by the scheduler`,
+          );
+        }
       }
     }
   }
@@ -45,7 +54,7 @@ export function validateGraph(
       throw new LoomError('UNKNOWN_DEPENDENCY', `wanted key '${key}' is neither in the graph nor held by the scheduler`);
     }
   }
-  return topologicalOrder(fresh);
+  return dependenciesFirst ? [...fresh.values()] : topologicalOrder(fresh);
 }
 
 /** Kahn's algorithm over the new tasks only: known tasks cannot depend on keys that did not exist yet. */

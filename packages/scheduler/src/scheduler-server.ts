@@ -13,6 +13,7 @@ import {
   assertSafeBind,
   checkToken,
   createLogger,
+  errorCodeToWire,
   DEFAULT_MAX_MESSAGE_BYTES,
   grpcOptions,
   isLoomError,
@@ -87,6 +88,7 @@ class WorkerLink {
 
 class ClientLink {
   updates: loom.v1.IKeyUpdate[] = [];
+  acks: loom.v1.IGraphAck[] = [];
   constructor(
     readonly id: string,
     readonly call: ClientCall,
@@ -248,9 +250,10 @@ export class SchedulerServer implements SchedulerHandle {
     }
     this.dirtyWorkers.clear();
     for (const link of this.dirtyClients) {
-      const updates = link.updates;
+      const { updates, acks } = link;
       link.updates = [];
-      link.call.write({ updates });
+      link.acks = [];
+      link.call.write({ updates, graphAcks: acks });
     }
     this.dirtyClients.clear();
   }
@@ -387,6 +390,7 @@ export class SchedulerServer implements SchedulerHandle {
         this.handle({ type: 'client-connected', clientId: link.id, name: message.hello.name ?? '' });
         return;
       }
+      if (message.submit) this.onStreamedGraph(link, message.submit);
       if (message.releaseKeys.length > 0) this.handle({ type: 'release-keys', clientId: link.id, keys: message.releaseKeys });
     });
     const gone = () => {
@@ -414,39 +418,52 @@ export class SchedulerServer implements SchedulerHandle {
       done(denied);
       return;
     }
-    const request = call.request;
-    if (!this.clientLinks.has(request.clientId)) {
-      done(toServiceError(new LoomError('UNKNOWN_CLIENT', `client '${request.clientId}' has no open session`)));
-      return;
-    }
-    const graphKey = `${request.clientId}/${request.graphId}`;
+    const outcome = this.acceptGraphChunk(call.request.clientId, call.request);
+    if (outcome instanceof LoomError) done(toServiceError(outcome));
+    else done(null, { tasksAdded: outcome });
+  }
+
+  private onStreamedGraph(link: ClientLink, request: loom.v1.ISubmitGraphRequest): void {
+    const outcome = this.acceptGraphChunk(link.id, request);
+    if (!request.final && !(outcome instanceof LoomError)) return;
+    link.acks.push(
+      outcome instanceof LoomError
+        ? { graphId: request.graphId ?? '', refused: true, error: { code: errorCodeToWire(outcome.code), message: outcome.message } }
+        : { graphId: request.graphId ?? '', tasksAdded: outcome },
+    );
+    this.dirtyClients.add(link);
+    this.scheduleFlush();
+  }
+
+  /**
+   * Buffers one chunk of a graph; on the final chunk validates and applies the whole graph. Returns the number of
+   * tasks new to the scheduler, or the LoomError that refused the graph (nothing of it applied).
+   */
+  private acceptGraphChunk(clientId: string, request: loom.v1.ISubmitGraphRequest): number | LoomError {
+    if (!this.clientLinks.has(clientId)) return new LoomError('UNKNOWN_CLIENT', `client '${clientId}' has no open session`);
+    const graphKey = `${clientId}/${request.graphId ?? ''}`;
     let graph = this.pendingGraphs.get(graphKey);
     if (graph === undefined) {
-      graph = { clientId: request.clientId, tasks: [], functions: [], wanted: [] };
+      graph = { clientId, tasks: [], functions: [], wanted: [] };
       if (!request.final) this.pendingGraphs.set(graphKey, graph);
     }
-    for (const spec of request.tasks) graph.tasks.push(newTaskFromWire(spec));
-    for (const fn of request.functions) graph.functions.push(functionFromWire(fn));
-    for (const key of request.wantedKeys) graph.wanted.push(key);
-    if (!request.final) {
-      done(null, { tasksAdded: 0 });
-      return;
-    }
+    for (const spec of request.tasks ?? []) graph.tasks.push(newTaskFromWire(spec));
+    for (const fn of request.functions ?? []) graph.functions.push(functionFromWire(fn));
+    for (const key of request.wantedKeys ?? []) graph.wanted.push(key);
+    if (!request.final) return 0;
     this.pendingGraphs.delete(graphKey);
     const before = this.state.tasks.size;
     try {
-      this.handle({ type: 'update-graph', clientId: graph.clientId, tasks: graph.tasks, functions: graph.functions, wanted: graph.wanted });
+      this.handle({ type: 'update-graph', clientId, tasks: graph.tasks, functions: graph.functions, wanted: graph.wanted });
     } catch (error) {
-      if (!isLoomError(error)) {
-        this.log.error({ err: error, client: graph.clientId }, 'graph update failed');
-        done({ code: status.INTERNAL, details: `scheduler error: ${(error as Error).message}` });
-        return;
+      if (isLoomError(error)) {
+        this.log.warn({ client: clientId, code: error.code, err: error.message }, 'graph refused');
+        return error;
       }
-      this.log.warn({ client: graph.clientId, code: error.code, err: error.message }, 'graph refused');
-      done(toServiceError(error));
-      return;
+      this.log.error({ err: error, client: clientId }, 'graph update failed');
+      return new LoomError('INTERNAL', `scheduler error: ${(error as Error).message}`);
     }
-    done(null, { tasksAdded: Math.max(0, this.state.tasks.size - before) });
+    return Math.max(0, this.state.tasks.size - before);
   }
 
   private onInfo(call: ServerUnaryCall<loom.v1.InfoRequest, loom.v1.IClusterInfo>, done: sendUnaryData<loom.v1.IClusterInfo>): void {

@@ -273,12 +273,14 @@ export const loom = $root.loom = (() => {
          * @property {number} CODEC_UNSPECIFIED=0 CODEC_UNSPECIFIED value
          * @property {number} CODEC_V8=1 CODEC_V8 value
          * @property {number} CODEC_ARROW_IPC=2 CODEC_ARROW_IPC value
+         * @property {number} CODEC_JSON=3 CODEC_JSON value
          */
         v1.Codec = (function() {
             const valuesById = {}, values = Object.create(valuesById);
             values[valuesById[0] = "CODEC_UNSPECIFIED"] = 0;
             values[valuesById[1] = "CODEC_V8"] = 1;
             values[valuesById[2] = "CODEC_ARROW_IPC"] = 2;
+            values[valuesById[3] = "CODEC_JSON"] = 3;
             return values;
         })();
 
@@ -872,6 +874,7 @@ export const loom = $root.loom = (() => {
              * @property {loom.v1.IClientHello|null} [hello] ClientToScheduler hello
              * @property {Array.<string>|null} [releaseKeys] ClientToScheduler releaseKeys
              * @property {boolean|null} [heartbeat] ClientToScheduler heartbeat
+             * @property {loom.v1.ISubmitGraphRequest|null} [submit] ClientToScheduler submit
              */
 
             /**
@@ -915,6 +918,14 @@ export const loom = $root.loom = (() => {
             ClientToScheduler.prototype.heartbeat = false;
 
             /**
+             * ClientToScheduler submit.
+             * @member {loom.v1.ISubmitGraphRequest|null|undefined} submit
+             * @memberof loom.v1.ClientToScheduler
+             * @instance
+             */
+            ClientToScheduler.prototype.submit = null;
+
+            /**
              * Encodes the specified ClientToScheduler message. Does not implicitly {@link loom.v1.ClientToScheduler.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.ClientToScheduler
@@ -938,6 +949,8 @@ export const loom = $root.loom = (() => {
                 }
                 if (m.heartbeat != null && Object.hasOwnProperty.call(m, "heartbeat"))
                     w.uint32(24).bool(m.heartbeat);
+                if (m.submit != null && Object.hasOwnProperty.call(m, "submit"))
+                    $root.loom.v1.SubmitGraphRequest.encode(m.submit, w.uint32(34).fork(), q + 1).ldelim();
                 return w;
             };
 
@@ -987,6 +1000,10 @@ export const loom = $root.loom = (() => {
                         }
                     case 3: {
                             m.heartbeat = r.bool();
+                            break;
+                        }
+                    case 4: {
+                            m.submit = $root.loom.v1.SubmitGraphRequest.decode(r, r.uint32(), undefined, n + 1);
                             break;
                         }
                     default:
@@ -1150,6 +1167,7 @@ export const loom = $root.loom = (() => {
              * @interface ISchedulerToClient
              * @property {loom.v1.IClientWelcome|null} [welcome] SchedulerToClient welcome
              * @property {Array.<loom.v1.IKeyUpdate>|null} [updates] SchedulerToClient updates
+             * @property {Array.<loom.v1.IGraphAck>|null} [graphAcks] SchedulerToClient graphAcks
              */
 
             /**
@@ -1162,6 +1180,7 @@ export const loom = $root.loom = (() => {
              */
             function SchedulerToClient(p) {
                 this.updates = [];
+                this.graphAcks = [];
                 if (p)
                     for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
                         if (p[ks[i]] != null && ks[i] !== "__proto__")
@@ -1185,6 +1204,14 @@ export const loom = $root.loom = (() => {
             SchedulerToClient.prototype.updates = $util.emptyArray;
 
             /**
+             * SchedulerToClient graphAcks.
+             * @member {Array.<loom.v1.IGraphAck>} graphAcks
+             * @memberof loom.v1.SchedulerToClient
+             * @instance
+             */
+            SchedulerToClient.prototype.graphAcks = $util.emptyArray;
+
+            /**
              * Encodes the specified SchedulerToClient message. Does not implicitly {@link loom.v1.SchedulerToClient.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.SchedulerToClient
@@ -1205,6 +1232,10 @@ export const loom = $root.loom = (() => {
                 if (m.updates != null && m.updates.length) {
                     for (var i = 0; i < m.updates.length; ++i)
                         $root.loom.v1.KeyUpdate.encode(m.updates[i], w.uint32(18).fork(), q + 1).ldelim();
+                }
+                if (m.graphAcks != null && m.graphAcks.length) {
+                    for (var i = 0; i < m.graphAcks.length; ++i)
+                        $root.loom.v1.GraphAck.encode(m.graphAcks[i], w.uint32(26).fork(), q + 1).ldelim();
                 }
                 return w;
             };
@@ -1253,6 +1284,12 @@ export const loom = $root.loom = (() => {
                             m.updates.push($root.loom.v1.KeyUpdate.decode(r, r.uint32(), undefined, n + 1));
                             break;
                         }
+                    case 3: {
+                            if (!(m.graphAcks && m.graphAcks.length))
+                                m.graphAcks = [];
+                            m.graphAcks.push($root.loom.v1.GraphAck.decode(r, r.uint32(), undefined, n + 1));
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -1282,6 +1319,173 @@ export const loom = $root.loom = (() => {
             };
 
             return SchedulerToClient;
+        })();
+
+        v1.GraphAck = (function() {
+
+            /**
+             * Properties of a GraphAck.
+             * @memberof loom.v1
+             * @interface IGraphAck
+             * @property {string|null} [graphId] GraphAck graphId
+             * @property {number|null} [tasksAdded] GraphAck tasksAdded
+             * @property {boolean|null} [refused] GraphAck refused
+             * @property {loom.v1.ITaskError|null} [error] GraphAck error
+             */
+
+            /**
+             * Constructs a new GraphAck.
+             * @memberof loom.v1
+             * @classdesc Represents a GraphAck.
+             * @implements IGraphAck
+             * @constructor
+             * @param {loom.v1.IGraphAck=} [p] Properties to set
+             */
+            function GraphAck(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * GraphAck graphId.
+             * @member {string} graphId
+             * @memberof loom.v1.GraphAck
+             * @instance
+             */
+            GraphAck.prototype.graphId = "";
+
+            /**
+             * GraphAck tasksAdded.
+             * @member {number} tasksAdded
+             * @memberof loom.v1.GraphAck
+             * @instance
+             */
+            GraphAck.prototype.tasksAdded = 0;
+
+            /**
+             * GraphAck refused.
+             * @member {boolean} refused
+             * @memberof loom.v1.GraphAck
+             * @instance
+             */
+            GraphAck.prototype.refused = false;
+
+            /**
+             * GraphAck error.
+             * @member {loom.v1.ITaskError|null|undefined} error
+             * @memberof loom.v1.GraphAck
+             * @instance
+             */
+            GraphAck.prototype.error = null;
+
+            /**
+             * Encodes the specified GraphAck message. Does not implicitly {@link loom.v1.GraphAck.verify|verify} messages.
+             * @function encode
+             * @memberof loom.v1.GraphAck
+             * @static
+             * @param {loom.v1.IGraphAck} m GraphAck message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GraphAck.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.graphId != null && Object.hasOwnProperty.call(m, "graphId"))
+                    w.uint32(10).string(m.graphId);
+                if (m.tasksAdded != null && Object.hasOwnProperty.call(m, "tasksAdded"))
+                    w.uint32(16).uint32(m.tasksAdded);
+                if (m.refused != null && Object.hasOwnProperty.call(m, "refused"))
+                    w.uint32(24).bool(m.refused);
+                if (m.error != null && Object.hasOwnProperty.call(m, "error"))
+                    $root.loom.v1.TaskError.encode(m.error, w.uint32(34).fork(), q + 1).ldelim();
+                return w;
+            };
+
+            /**
+             * Decodes a GraphAck message from the specified reader or buffer.
+             * @function decode
+             * @memberof loom.v1.GraphAck
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {loom.v1.GraphAck} GraphAck
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GraphAck.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.loom.v1.GraphAck();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.graphId = r.string();
+                            break;
+                        }
+                    case 2: {
+                            m.tasksAdded = r.uint32();
+                            break;
+                        }
+                    case 3: {
+                            m.refused = r.bool();
+                            break;
+                        }
+                    case 4: {
+                            m.error = $root.loom.v1.TaskError.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for GraphAck
+             * @function getTypeUrl
+             * @memberof loom.v1.GraphAck
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            GraphAck.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/loom.v1.GraphAck";
+            };
+
+            return GraphAck;
         })();
 
         v1.ClientWelcome = (function() {

@@ -48,7 +48,8 @@ export declare namespace loom {
         enum Codec {
             CODEC_UNSPECIFIED = 0,
             CODEC_V8 = 1,
-            CODEC_ARROW_IPC = 2
+            CODEC_ARROW_IPC = 2,
+            CODEC_JSON = 3
         }
 
         interface IFunctionDef {
@@ -114,6 +115,7 @@ export declare namespace loom {
             hello?: (loom.v1.IClientHello|null);
             releaseKeys?: (string[]|null);
             heartbeat?: (boolean|null);
+            submit?: (loom.v1.ISubmitGraphRequest|null);
         }
 
         class ClientToScheduler implements IClientToScheduler {
@@ -121,6 +123,7 @@ export declare namespace loom {
             public hello?: (loom.v1.IClientHello|null);
             public releaseKeys: string[];
             public heartbeat: boolean;
+            public submit?: (loom.v1.ISubmitGraphRequest|null);
             public static encode(m: loom.v1.IClientToScheduler, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.ClientToScheduler;
             public static getTypeUrl(typeUrlPrefix?: string): string;
@@ -141,14 +144,34 @@ export declare namespace loom {
         interface ISchedulerToClient {
             welcome?: (loom.v1.IClientWelcome|null);
             updates?: (loom.v1.IKeyUpdate[]|null);
+            graphAcks?: (loom.v1.IGraphAck[]|null);
         }
 
         class SchedulerToClient implements ISchedulerToClient {
             constructor(p?: loom.v1.ISchedulerToClient);
             public welcome?: (loom.v1.IClientWelcome|null);
             public updates: loom.v1.IKeyUpdate[];
+            public graphAcks: loom.v1.IGraphAck[];
             public static encode(m: loom.v1.ISchedulerToClient, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.SchedulerToClient;
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        interface IGraphAck {
+            graphId?: (string|null);
+            tasksAdded?: (number|null);
+            refused?: (boolean|null);
+            error?: (loom.v1.ITaskError|null);
+        }
+
+        class GraphAck implements IGraphAck {
+            constructor(p?: loom.v1.IGraphAck);
+            public graphId: string;
+            public tasksAdded: number;
+            public refused: boolean;
+            public error?: (loom.v1.ITaskError|null);
+            public static encode(m: loom.v1.IGraphAck, w?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.GraphAck;
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
 

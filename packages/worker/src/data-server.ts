@@ -1,0 +1,110 @@
+// The worker's data plane: the `Worker.GetData` service, which streams held results to peers and clients in
+// chunks no larger than `chunkBytes`, honouring gRPC flow control so a slow reader never balloons our memory.
+import { hostname } from 'node:os';
+import { Server, status, type ServerWritableStream } from '@grpc/grpc-js';
+import { checkToken, codecToWire, grpcOptions, serverCredentials, workerService, type Logger, type TlsFiles, type loom } from '@loom/protocol';
+import type { DataStore } from './data-store.js';
+
+export interface DataServerOptions {
+  host: string;
+  port: number;
+  token: string | undefined;
+  tls: TlsFiles | undefined;
+  chunkBytes: number;
+  maxMessageBytes: number | undefined;
+  store: DataStore;
+  logger: Logger;
+}
+
+export interface DataServer {
+  /** host:port that peers should dial. */
+  readonly address: string;
+  /** Lets calls in flight finish for up to `graceMs`, then cuts the rest off. */
+  close(graceMs: number): Promise<void>;
+  /** Cuts every call off at once. */
+  forceClose(): void;
+}
+
+type GetDataCall = ServerWritableStream<loom.v1.IGetDataRequest, loom.v1.IDataChunk>;
+
+export async function startDataServer(options: DataServerOptions): Promise<DataServer> {
+  const server = new Server(grpcOptions(options.maxMessageBytes));
+  server.addService(workerService, {
+    getData: (call: GetDataCall) => {
+      void serveGetData(call, options).catch((error: unknown) => {
+        options.logger.warn({ err: error, peer: call.getPeer() }, 'GetData failed');
+        call.emit('error', { code: status.INTERNAL, details: `GetData failed: ${(error as Error).message}` });
+      });
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${bindHost(options.host)}:${options.port}`, serverCredentials(options.tls), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+  const address = `${bindHost(advertisedHost(options.host))}:${port}`;
+  options.logger.debug({ address }, 'data server listening');
+  return {
+    address,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.forceShutdown(), graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+    forceClose: () => server.forceShutdown(),
+  };
+}
+
+async function serveGetData(call: GetDataCall, options: DataServerOptions): Promise<void> {
+  const denied = checkToken(call, options.token);
+  if (denied) {
+    options.logger.warn({ peer: call.getPeer() }, `GetData refused: ${denied.details}`);
+    call.emit('error', denied);
+    return;
+  }
+  const chunkBytes = Math.max(1, options.chunkBytes);
+  for (const key of call.request.keys ?? []) {
+    if (call.cancelled) return;
+    const value = await options.store.get(key);
+    if (!value) {
+      if (!call.write({ key, missing: true })) await drained(call);
+      continue;
+    }
+    const { bytes } = value;
+    const codec = codecToWire(value.codec);
+    // A zero-length value still gets one chunk, so the reader learns its codec and that it is complete.
+    for (let offset = 0; offset === 0 || offset < bytes.byteLength; offset += chunkBytes) {
+      if (call.cancelled) return;
+      const data = bytes.subarray(offset, Math.min(offset + chunkBytes, bytes.byteLength));
+      if (!call.write({ key, codec, totalBytes: bytes.byteLength, offset, data })) await drained(call);
+    }
+  }
+  call.end();
+}
+
+/** Waits until the stream wants more, or the call is gone (a cancelled call never drains). */
+function drained(call: GetDataCall): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      call.off('cancelled', done);
+      call.off('close', done);
+      resolve();
+    };
+    call.on('drain', done);
+    call.on('cancelled', done);
+    call.on('close', done);
+  });
+}
+
+function bindHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** A wildcard bind is reachable under the machine's name; peers cannot dial 0.0.0.0. */
+function advertisedHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? hostname() : host;
+}

@@ -1,0 +1,332 @@
+// The life of each task assigned to this worker: gathering its inputs (local store or peers), waiting in the
+// scheduler's order for a free thread, running, and being reported. It owns the rules for cancel, free and
+// hand-back, and does its I/O only through the interfaces it is given, so it can be driven without a network.
+//
+//   assign ──> gathering ──> ready ──> running ──> (stored + reported finished | reported failed)
+//                 │            │          └─ cancelled: finishes, result dropped unreported
+//                 └─ inputs unobtainable: reported missing, dropped
+//   cancel / hand-back drop gathering and ready tasks; a running task's thread dying requeues its unstarted batch.
+import { LoomError, type EncodedValue, type Logger } from '@loom/protocol';
+import type { DataStore } from './data-store.js';
+import type { InputFetcher } from './peer-fetch.js';
+import type { TaskExecutor } from './thread-pool.js';
+import type { ThreadResult, ThreadTask } from './thread-messages.js';
+import type { FunctionSpec, TaskAssignment, TaskReporter } from './task-types.js';
+
+type TaskState = 'gathering' | 'ready' | 'running';
+
+/** About this much expected work goes to a thread in one batch. */
+const BATCH_BUDGET_MS = 5;
+
+interface TaskRecord {
+  task: TaskAssignment;
+  /** Arrival order: tasks run in the order the scheduler sent them, which already reflects priority. */
+  seq: number;
+  state: TaskState;
+  /** The scheduler cancelled it while running: its result is dropped, neither stored nor reported. */
+  cancelled: boolean;
+  inputs: EncodedValue[] | undefined;
+}
+
+export interface TaskRunnerOptions {
+  store: DataStore;
+  fetcher: InputFetcher;
+  executor: TaskExecutor;
+  reporter: TaskReporter;
+  /** This worker's address: named in task errors and as the failed holder of a local input that vanished. */
+  address: string;
+  logger: Logger;
+}
+
+export class TaskRunner {
+  private readonly tasks = new Map<string, TaskRecord>();
+  private ready: TaskRecord[] = [];
+  private running = 0;
+  private nextSeq = 0;
+  private inlineValueBytes = 0;
+  private closing = false;
+  private dispatchScheduled = false;
+  private idleWaiters: Array<() => void> = [];
+  /** Recent task duration per function id, to size thread batches. */
+  private readonly expectedMs = new Map<string, number>();
+
+  constructor(private readonly options: TaskRunnerOptions) {}
+
+  /** Values at most this large travel inline in TaskFinished when the scheduler asks for them. */
+  setInlineValueBytes(bytes: number): void {
+    this.inlineValueBytes = bytes;
+  }
+
+  define(functions: FunctionSpec[]): void {
+    if (functions.length > 0) this.options.executor.define(functions);
+  }
+
+  /** Tasks started by a thread (or handed to one), for the heartbeat. */
+  get executing(): number {
+    return this.running;
+  }
+
+  /** Tasks assigned but not yet handed to a thread (gathering inputs or waiting for a thread). */
+  get queued(): number {
+    return this.tasks.size - this.running;
+  }
+
+  assign(assignments: readonly TaskAssignment[]): void {
+    if (this.closing) {
+      this.options.reporter.handBack(assignments.map((task) => task.key));
+      return;
+    }
+    for (const task of assignments) {
+      const existing = this.tasks.get(task.key);
+      if (existing) {
+        // Assigned again while we still have it: a cancelled running task becomes wanted again.
+        if (existing.cancelled) existing.cancelled = false;
+        continue;
+      }
+      if (this.options.store.has(task.key)) {
+        void this.reportHeld(task);
+        continue;
+      }
+      const record: TaskRecord = { task, seq: this.nextSeq++, state: 'gathering', cancelled: false, inputs: undefined };
+      this.tasks.set(task.key, record);
+      this.trace(record, 'assigned', 'gathering');
+      this.gather(record);
+    }
+  }
+
+  cancel(keys: readonly string[]): void {
+    let droppedQueued = false;
+    for (const key of keys) {
+      const record = this.tasks.get(key);
+      if (!record) continue;
+      if (record.state === 'running') {
+        record.cancelled = true;
+        this.trace(record, 'running', 'running (cancelled)');
+      } else {
+        this.tasks.delete(key);
+        droppedQueued ||= record.state === 'ready';
+        this.trace(record, record.state, 'cancelled');
+      }
+    }
+    if (droppedQueued) this.ready = this.ready.filter((record) => this.tasks.get(record.task.key) === record);
+  }
+
+  free(keys: readonly string[]): void {
+    for (const key of keys) {
+      if (this.options.store.delete(key) && this.options.logger.isLevelEnabled('debug')) {
+        this.options.logger.debug({ key }, 'freed');
+      }
+    }
+  }
+
+  /** Stops starting tasks and gives up every task not yet handed to a thread; returns their keys. */
+  handBackQueued(): string[] {
+    this.closing = true;
+    const keys: string[] = [];
+    for (const [key, record] of this.tasks) {
+      if (record.state === 'running') continue;
+      this.tasks.delete(key);
+      keys.push(key);
+    }
+    this.ready = [];
+    return keys;
+  }
+
+  /** Resolves once no task is running (at once if none is). */
+  whenIdle(): Promise<void> {
+    if (this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  onResults(results: readonly ThreadResult[]): void {
+    for (const result of results) {
+      const record = this.tasks.get(result.key);
+      if (!record || record.state !== 'running') continue;
+      this.learnDuration(record.task.functionId, result.durationMs);
+      this.tasks.delete(result.key);
+      this.running -= 1;
+      record.inputs = undefined;
+      if (record.cancelled) {
+        this.trace(record, 'running', 'dropped (cancelled)');
+        continue;
+      }
+      if (result.ok) {
+        this.trace(record, 'running', 'finished');
+        const value: EncodedValue = { codec: result.codec, bytes: result.bytes };
+        this.options.store.put(result.key, value);
+        const nbytes = result.bytes.byteLength;
+        this.options.reporter.finished({
+          key: result.key,
+          nbytes,
+          codec: result.codec,
+          durationMs: result.durationMs,
+          ...(record.task.sendValue && nbytes <= this.inlineValueBytes ? { value: result.bytes } : {}),
+        });
+      } else {
+        this.trace(record, 'running', 'failed');
+        const { code, message, stack, errorName } = result.error;
+        const error = new LoomError(code, message, { taskKey: result.key, remoteStack: stack, errorName, worker: this.options.address });
+        this.options.reporter.failed({ key: result.key, error });
+      }
+    }
+    this.afterThreadActivity();
+  }
+
+  /** Tasks a dying thread never ran: back into the queue in their original order, or back to the scheduler. */
+  onRequeue(tasks: readonly ThreadTask[]): void {
+    const handBack: string[] = [];
+    for (const task of tasks) {
+      const record = this.tasks.get(task.key);
+      if (!record || record.state !== 'running') continue;
+      this.running -= 1;
+      if (record.cancelled || this.closing) {
+        this.tasks.delete(task.key);
+        if (!record.cancelled) handBack.push(task.key);
+        continue;
+      }
+      this.trace(record, 'running', 'ready');
+      record.state = 'ready';
+      this.enqueue(record);
+    }
+    if (handBack.length > 0) this.options.reporter.handBack(handBack);
+    this.afterThreadActivity();
+  }
+
+  private afterThreadActivity(): void {
+    if (this.running === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+    this.scheduleDispatch();
+  }
+
+  private gather(record: TaskRecord): void {
+    const { inputs } = record.task;
+    if (inputs.length === 0) {
+      record.inputs = [];
+      this.markReady(record);
+      return;
+    }
+    const { store, fetcher, address } = this.options;
+    const values: EncodedValue[] = new Array<EncodedValue>(inputs.length);
+    const missingKeys: string[] = [];
+    const failedHolders = new Set<string>();
+    const loads = inputs.map(async (input, index) => {
+      if (store.has(input.key)) {
+        const value = await store.get(input.key);
+        if (value) {
+          values[index] = value;
+          return;
+        }
+        failedHolders.add(address);
+      }
+      const outcome = await fetcher.fetch(input.key, input.holders);
+      if (outcome.ok) {
+        values[index] = outcome.value;
+      } else {
+        missingKeys.push(input.key);
+        for (const holder of outcome.failedHolders) failedHolders.add(holder);
+      }
+    });
+    Promise.all(loads).then(
+      () => {
+        // Cancelled or handed back while we waited: nothing to do.
+        if (this.tasks.get(record.task.key) !== record) return;
+        if (missingKeys.length > 0) {
+          this.tasks.delete(record.task.key);
+          this.trace(record, 'gathering', 'missing');
+          this.options.reporter.missing({ key: record.task.key, missingKeys, failedHolders: [...failedHolders] });
+          return;
+        }
+        record.inputs = values;
+        this.markReady(record);
+      },
+      (error: unknown) => {
+        // Fetching never rejects by design; should a store misbehave, the scheduler still hears of the task.
+        this.options.logger.error({ key: record.task.key, err: error }, 'gathering inputs failed unexpectedly');
+        if (this.tasks.get(record.task.key) !== record) return;
+        this.tasks.delete(record.task.key);
+        this.options.reporter.missing({ key: record.task.key, missingKeys: inputs.map((input) => input.key), failedHolders: [...failedHolders] });
+      },
+    );
+  }
+
+  private markReady(record: TaskRecord): void {
+    this.trace(record, 'gathering', 'ready');
+    record.state = 'ready';
+    this.enqueue(record);
+    this.scheduleDispatch();
+  }
+
+  /** Keeps `ready` in arrival order; a task almost always belongs at the end, so the scan is short. */
+  private enqueue(record: TaskRecord): void {
+    let index = this.ready.length;
+    while (index > 0 && (this.ready[index - 1] as TaskRecord).seq > record.seq) index--;
+    this.ready.splice(index, 0, record);
+  }
+
+  /** Dispatch once per event-loop turn, so tasks that become ready together travel to a thread together. */
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled || this.ready.length === 0) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Hands ready tasks to idle threads. A thread gets up to its fair share of the queue, but only about
+   * BATCH_BUDGET_MS of expected work: tiny tasks travel by the hundred (one message instead of hundreds), while a
+   * slow task, or one whose function has not run yet, goes alone so it never holds queued tasks hostage on one
+   * thread while another sits idle.
+   */
+  private dispatch(): void {
+    const { executor } = this.options;
+    let idle = executor.idleCount;
+    while (idle > 0 && this.ready.length > 0) {
+      const share = Math.ceil(this.ready.length / idle);
+      let count = 0;
+      let expected = 0;
+      while (count < share && count < this.ready.length) {
+        const estimate = this.expectedMs.get((this.ready[count] as TaskRecord).task.functionId) ?? BATCH_BUDGET_MS;
+        if (count > 0 && expected + estimate > BATCH_BUDGET_MS) break;
+        expected += estimate;
+        count += 1;
+      }
+      const batch = this.ready.splice(0, count);
+      const threadTasks: ThreadTask[] = batch.map((record) => {
+        this.trace(record, 'ready', 'running');
+        record.state = 'running';
+        return { key: record.task.key, functionId: record.task.functionId, args: record.task.args, inputs: record.inputs ?? [] };
+      });
+      this.running += batch.length;
+      executor.run(threadTasks);
+      idle -= 1;
+    }
+  }
+
+  private learnDuration(functionId: string, durationMs: number): void {
+    const previous = this.expectedMs.get(functionId);
+    this.expectedMs.set(functionId, previous === undefined ? durationMs : (previous + durationMs) / 2);
+  }
+
+  /** The scheduler assigned a key we already hold (it lost track): report it as finished from the store. */
+  private async reportHeld(task: TaskAssignment): Promise<void> {
+    const value = await this.options.store.get(task.key);
+    if (!value) return;
+    const nbytes = value.bytes.byteLength;
+    this.options.reporter.finished({
+      key: task.key,
+      nbytes,
+      codec: value.codec,
+      durationMs: 0,
+      ...(task.sendValue && nbytes <= this.inlineValueBytes ? { value: value.bytes } : {}),
+    });
+  }
+
+  private trace(record: TaskRecord, from: string, to: string): void {
+    if (this.options.logger.isLevelEnabled('debug')) this.options.logger.debug({ key: record.task.key }, `${from} -> ${to}`);
+  }
+}

@@ -1,0 +1,40 @@
+// The messages between the worker's main thread and its task threads (types only). Both directions carry
+// batches: one message starts many tasks, one message reports many results.
+import type { CodecName, EncodedValue, LoomErrorCode } from '@loom/protocol';
+import type { FunctionSpec } from './task-types.js';
+
+export interface ThreadTask {
+  key: string;
+  functionId: string;
+  args: Uint8Array;
+  /** Encoded input values, in dependency order. */
+  inputs: EncodedValue[];
+}
+
+/** Main → thread: run these tasks in order; `functions` are the definitions this thread has not seen yet. */
+export interface RunBatchMessage {
+  functions: FunctionSpec[];
+  tasks: ThreadTask[];
+}
+
+export interface ThreadTaskError {
+  code: LoomErrorCode;
+  message: string;
+  stack: string;
+  errorName: string;
+}
+
+export type ThreadResult =
+  | { key: string; ok: true; codec: CodecName; bytes: Uint8Array; durationMs: number }
+  | { key: string; ok: false; error: ThreadTaskError; durationMs: number };
+
+/** Thread → main: results in task order; `done` marks the last message of a batch (the thread is idle again). */
+export interface ResultsMessage {
+  results: ThreadResult[];
+  done: boolean;
+}
+
+/** Shared with each thread at start: a SharedArrayBuffer whose first Int32 is the index of the running task. */
+export interface ThreadData {
+  progress: SharedArrayBuffer;
+}

@@ -1,0 +1,161 @@
+// The worker's task threads: one worker_threads Worker per slot, each running one batch at a time. The pool
+// sends each thread only the function definitions it has not seen, and replaces a thread that dies, failing the
+// task it was running and giving back the tasks of its batch that never ran.
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '@loom/protocol';
+import type { FunctionSpec } from './task-types.js';
+import type { ResultsMessage, RunBatchMessage, ThreadData, ThreadResult, ThreadTask } from './thread-messages.js';
+
+export interface ThreadPoolEvents {
+  /** Results of tasks, in the order each thread ran them (also the failure of a task whose thread died). */
+  results(results: ThreadResult[]): void;
+  /** Tasks handed to a thread that died before reporting them: they may run again elsewhere. */
+  requeue(tasks: ThreadTask[]): void;
+  /** A thread died before it could start: the pool cannot run anything, the worker should stop. */
+  fatal(error: Error): void;
+}
+
+/** What the task runner needs from the pool; a test double may stand in. */
+export interface TaskExecutor {
+  readonly idleCount: number;
+  define(functions: FunctionSpec[]): void;
+  /** Runs `tasks`, in order, on one idle thread. */
+  run(tasks: ThreadTask[]): void;
+}
+
+interface TaskThread {
+  id: number;
+  worker: Worker;
+  progress: Int32Array;
+  online: boolean;
+  knownFunctions: Set<string>;
+  /** The batch in progress, undefined while idle. */
+  batch: ThreadTask[] | undefined;
+  /** How many tasks of the batch have been reported. */
+  reported: number;
+  uncaught: Error | undefined;
+}
+
+const THREAD_URL = new URL('./task-thread.js', import.meta.url);
+
+export class ThreadPool implements TaskExecutor {
+  private readonly threads = new Set<TaskThread>();
+  private readonly idle: TaskThread[] = [];
+  private readonly functions = new Map<string, FunctionSpec>();
+  private nextId = 0;
+  private closing = false;
+
+  constructor(
+    private readonly size: number,
+    private readonly events: ThreadPoolEvents,
+    private readonly logger: Logger,
+  ) {
+    for (let i = 0; i < size; i++) this.spawn();
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  define(functions: FunctionSpec[]): void {
+    for (const spec of functions) if (!this.functions.has(spec.id)) this.functions.set(spec.id, spec);
+  }
+
+  run(tasks: ThreadTask[]): void {
+    const thread = this.idle.pop();
+    if (!thread) throw new Error('ThreadPool.run called with no idle thread');
+    const functions: FunctionSpec[] = [];
+    for (const task of tasks) {
+      if (thread.knownFunctions.has(task.functionId)) continue;
+      const spec = this.functions.get(task.functionId);
+      // An unknown id is left for the thread to report as FUNCTION_LOAD_FAILED on the task itself.
+      if (!spec) continue;
+      functions.push(spec);
+      thread.knownFunctions.add(task.functionId);
+    }
+    thread.batch = tasks;
+    thread.reported = 0;
+    Atomics.store(thread.progress, 0, -1);
+    const message: RunBatchMessage = { functions, tasks };
+    thread.worker.postMessage(message);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const threads = [...this.threads];
+    this.threads.clear();
+    this.idle.length = 0;
+    await Promise.all(threads.map((thread) => thread.worker.terminate()));
+  }
+
+  private spawn(): void {
+    const progress = new SharedArrayBuffer(4);
+    const workerData: ThreadData = { progress };
+    const thread: TaskThread = {
+      id: this.nextId++,
+      worker: new Worker(THREAD_URL, { workerData, name: `loom-task-thread-${this.nextId}` }),
+      progress: new Int32Array(progress),
+      online: false,
+      knownFunctions: new Set(),
+      batch: undefined,
+      reported: 0,
+      uncaught: undefined,
+    };
+    this.threads.add(thread);
+    this.idle.push(thread);
+    thread.worker.on('online', () => (thread.online = true));
+    thread.worker.on('message', (message: ResultsMessage) => this.onResults(thread, message));
+    thread.worker.on('error', (error) => (thread.uncaught = error));
+    thread.worker.on('exit', (code) => this.onExit(thread, code));
+  }
+
+  private onResults(thread: TaskThread, message: ResultsMessage): void {
+    thread.reported += message.results.length;
+    if (message.done) {
+      thread.batch = undefined;
+      this.idle.push(thread);
+    }
+    this.events.results(message.results);
+  }
+
+  private onExit(thread: TaskThread, exitCode: number): void {
+    if (this.closing || !this.threads.delete(thread)) return;
+    const idleIndex = this.idle.indexOf(thread);
+    if (idleIndex >= 0) this.idle.splice(idleIndex, 1);
+    const cause = thread.uncaught ? `an uncaught ${thread.uncaught.name}: ${thread.uncaught.message}` : `exit code ${exitCode}`;
+    if (!thread.online) {
+      this.events.fatal(new Error(`a task thread failed to start (${cause})`, { cause: thread.uncaught }));
+      return;
+    }
+    this.logger.warn({ thread: thread.id, cause }, 'task thread died; replacing it');
+    this.spawn();
+    const batch = thread.batch;
+    if (!batch) return;
+    // Results come back in task order, so everything from `reported` on is unreported. The task at `progress`
+    // was running; those before it finished but their results died with the thread, those after never started.
+    const running = Atomics.load(thread.progress, 0);
+    const failed: ThreadResult[] = [];
+    const requeue: ThreadTask[] = [];
+    for (let index = thread.reported; index < batch.length; index++) {
+      const task = batch[index] as ThreadTask;
+      if (index === running) {
+        failed.push({
+          key: task.key,
+          ok: false,
+          durationMs: 0,
+          error: {
+            code: 'TASK_FAILED',
+            message: `task '${task.key}' failed: its worker thread died while running it (${cause})`,
+            stack: thread.uncaught?.stack ?? '',
+            errorName: thread.uncaught?.name ?? 'ThreadExit',
+          },
+        });
+      } else {
+        requeue.push(task);
+      }
+    }
+    if (requeue.length > 0) this.events.requeue(requeue);
+    // Even with nothing to fail, the replacement thread is idle and the runner should hear about it.
+    this.events.results(failed);
+  }
+}

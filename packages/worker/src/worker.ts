@@ -1,0 +1,231 @@
+// Starting and stopping a worker: wires the data store, the GetData server, the task threads, the peer fetcher
+// and the scheduler session together, and owns the worker's lifecycle (heartbeats, graceful close, and what
+// happens when the scheduler goes away).
+import { randomBytes } from 'node:crypto';
+import { totalmem } from 'node:os';
+import {
+  LoomError,
+  assertSafeBind,
+  createLogger,
+  parseBytes,
+  resolveToken,
+  type Logger,
+  type TlsFiles,
+} from '@loom/protocol';
+import { MemoryStore } from './data-store.js';
+import { startDataServer, type DataServer } from './data-server.js';
+import { PeerFetcher } from './peer-fetch.js';
+import { SchedulerLink } from './scheduler-link.js';
+import { TaskRunner } from './task-runner.js';
+import { ThreadPool } from './thread-pool.js';
+import type { SchedulerInstructions, WorkerIdentity } from './task-types.js';
+
+export interface WorkerOptions {
+  /** host:port of the scheduler. */
+  schedulerAddress: string;
+  /** Task threads, i.e. tasks run at once. Default 1. */
+  nthreads?: number;
+  /** Reported to the scheduler; bytes or a size such as '4GiB'. Default: the machine's total memory. */
+  memoryLimit?: number | string;
+  /** Abstract resources this worker offers, e.g. { GPU: 1 }. */
+  resources?: Record<string, number>;
+  /** Unique in the cluster. Default: worker-<pid>-<random>. */
+  name?: string;
+  /** Where the GetData server listens. Default 127.0.0.1; anything beyond loopback requires a token. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** The cluster token. Default: the LOOM_TOKEN environment variable. */
+  token?: string;
+  tls?: TlsFiles;
+  /** Largest chunk of a value GetData sends. Default 1 MiB. */
+  chunkBytes?: number;
+  maxMessageBytes?: number;
+  /** How long to wait for the scheduler to accept the connection. Default 30 s. */
+  connectTimeoutMs?: number;
+  /**
+   * Called after the worker lost its scheduler (or its task threads cannot start) and stopped itself. Default:
+   * exit the process with status 1, since a worker without a scheduler is useless and its supervisor restarts it.
+   */
+  onFatal?: (error: LoomError) => void;
+}
+
+export interface WorkerHandle {
+  /** The id the scheduler gave this worker. */
+  readonly id: string;
+  readonly name: string;
+  /** host:port of this worker's GetData service. */
+  readonly address: string;
+  /** Graceful: hands back queued tasks, lets running ones finish and report, then stops everything. */
+  close(): Promise<void>;
+  /** Settles once the worker has stopped, whether by close() or because the scheduler asked it to. */
+  readonly closed: Promise<void>;
+}
+
+const DEFAULT_CHUNK_BYTES = 2 ** 20;
+const DEFAULT_HEARTBEAT_MS = 1_000;
+const STREAM_END_GRACE_MS = 5_000;
+const DATA_SERVER_GRACE_MS = 2_000;
+
+export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
+  const nthreads = options.nthreads ?? 1;
+  if (!Number.isInteger(nthreads) || nthreads < 1) throw new RangeError(`nthreads must be a positive integer, got ${nthreads}`);
+  const host = options.host ?? '127.0.0.1';
+  const token = resolveToken(options.token);
+  assertSafeBind(host, token);
+  const name = options.name ?? `worker-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const memoryLimit = options.memoryLimit === undefined ? totalmem() : parseBytes(options.memoryLimit);
+  const logger = createLogger('worker', { worker: name });
+  const store = new MemoryStore();
+
+  // The data server comes first: its address is part of the hello.
+  const server = await startDataServer({
+    host,
+    port: options.port ?? 0,
+    token,
+    tls: options.tls,
+    chunkBytes: options.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+    maxMessageBytes: options.maxMessageBytes,
+    store,
+    logger,
+  });
+  const worker = new LoomWorker(options, { name, address: server.address, nthreads, memoryLimit, token, logger, store, server });
+  try {
+    const id = await worker.start();
+    logger.info({ id, address: server.address, scheduler: options.schedulerAddress, nthreads }, 'worker started');
+    return { id, name, address: server.address, close: () => worker.close(), closed: worker.closed };
+  } catch (error) {
+    await worker.abort();
+    throw error;
+  }
+}
+
+interface WorkerParts {
+  name: string;
+  address: string;
+  nthreads: number;
+  memoryLimit: number;
+  token: string | undefined;
+  logger: Logger;
+  store: MemoryStore;
+  server: DataServer;
+}
+
+class LoomWorker {
+  private readonly link: SchedulerLink;
+  private readonly pool: ThreadPool;
+  private readonly fetcher: PeerFetcher;
+  private readonly runner: TaskRunner;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private markClosed!: () => void;
+  readonly closed = new Promise<void>((resolve) => (this.markClosed = resolve));
+
+  constructor(
+    private readonly options: WorkerOptions,
+    private readonly parts: WorkerParts,
+  ) {
+    const { address, token, logger, store } = parts;
+    this.link = new SchedulerLink({
+      address: options.schedulerAddress,
+      token,
+      tls: options.tls,
+      maxMessageBytes: options.maxMessageBytes,
+      connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
+      logger,
+    });
+    this.fetcher = new PeerFetcher({ selfAddress: address, token, tls: options.tls, maxMessageBytes: options.maxMessageBytes, logger });
+    this.pool = new ThreadPool(
+      parts.nthreads,
+      {
+        results: (results) => this.runner.onResults(results),
+        requeue: (tasks) => this.runner.onRequeue(tasks),
+        fatal: (error) => this.fail(new LoomError('INTERNAL', error.message)),
+      },
+      logger,
+    );
+    this.runner = new TaskRunner({ store, fetcher: this.fetcher, executor: this.pool, reporter: this.link, address, logger });
+  }
+
+  async start(): Promise<string> {
+    const { name, address, nthreads, memoryLimit } = this.parts;
+    const identity: WorkerIdentity = { name, address, nthreads, memoryLimit, resources: this.options.resources ?? {}, pid: process.pid };
+    const welcome = await this.link.open(identity, {
+      welcome: (w) => {
+        this.runner.setInlineValueBytes(w.inlineValueBytes);
+        const interval = w.heartbeatIntervalMs > 0 ? w.heartbeatIntervalMs : DEFAULT_HEARTBEAT_MS;
+        this.heartbeat = setInterval(() => this.sendHeartbeat(), interval);
+        this.heartbeat.unref();
+        // The scheduler learns our memory figures at once rather than one interval later.
+        this.sendHeartbeat();
+      },
+      instructions: (instructions) => this.apply(instructions),
+      lost: (error) => this.fail(error),
+    });
+    return welcome.workerId;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.closeGracefully();
+    return this.closing;
+  }
+
+  /** Stops everything at once, reporting nothing more. */
+  async abort(): Promise<void> {
+    clearInterval(this.heartbeat);
+    this.link.abort();
+    this.fetcher.close();
+    this.parts.server.forceClose();
+    await this.pool.close();
+  }
+
+  private apply(instructions: SchedulerInstructions): void {
+    this.runner.define(instructions.functions);
+    if (instructions.freeKeys.length > 0) this.runner.free(instructions.freeKeys);
+    if (instructions.compute.length > 0) this.runner.assign(instructions.compute);
+    if (instructions.cancelKeys.length > 0) this.runner.cancel(instructions.cancelKeys);
+    if (instructions.shutdown) {
+      this.parts.logger.info('the scheduler asked this worker to shut down');
+      void this.close();
+    }
+  }
+
+  private sendHeartbeat(): void {
+    const { store } = this.parts;
+    this.link.metrics({
+      managedBytes: store.managedBytes,
+      spilledBytes: store.spilledBytes,
+      rssBytes: process.memoryUsage.rss(),
+      executing: this.runner.executing,
+      ready: this.runner.queued,
+      paused: false,
+    });
+  }
+
+  private async closeGracefully(): Promise<void> {
+    const { logger, server } = this.parts;
+    const handedBack = this.runner.handBackQueued();
+    logger.info({ handedBack: handedBack.length, running: this.runner.executing }, 'closing: finishing running tasks');
+    this.link.announceClosing(handedBack);
+    await this.runner.whenIdle();
+    clearInterval(this.heartbeat);
+    await this.link.close(STREAM_END_GRACE_MS);
+    await server.close(DATA_SERVER_GRACE_MS);
+    this.fetcher.close();
+    await this.pool.close();
+    logger.info('worker closed');
+    this.markClosed();
+  }
+
+  /** The scheduler is gone (or the threads cannot start): stop hard, then let the owner decide (default: exit 1). */
+  private fail(error: LoomError): void {
+    if (this.closing) return;
+    this.closing = (async () => {
+      this.parts.logger.error({ err: error }, 'worker cannot continue; shutting down');
+      await this.abort();
+      this.markClosed();
+      const onFatal = this.options.onFatal ?? (() => process.exit(1));
+      onFatal(error);
+    })();
+  }
+}

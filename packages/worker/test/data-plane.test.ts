@@ -1,0 +1,139 @@
+// The data plane between workers: inputs fetched peer-to-peer in chunks, inputs nobody can provide, the token on
+// GetData, and GetData staying responsive while every task thread is busy.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
+import { pb } from '@loom/protocol';
+import type { WorkerHandle } from '../src/index.js';
+import { FakeScheduler, type WorkerSession } from './fake-scheduler.js';
+import { computeTask, decoded, readData, sourceFunction, startTestWorker } from './helpers.js';
+
+const TOKEN = 'data-plane-secret';
+const CHUNK_BYTES = 1024;
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
+
+function spin(ms: number): number {
+  const end = Date.now() + ms;
+  let spins = 0;
+  while (Date.now() < end) spins++;
+  return spins;
+}
+
+describe('data plane between two workers', () => {
+  let fake: FakeScheduler;
+  let workerA: WorkerHandle;
+  let workerB: WorkerHandle;
+  let sessionA: WorkerSession;
+  let sessionB: WorkerSession;
+
+  before(async () => {
+    fake = await FakeScheduler.start({ token: TOKEN });
+    [sessionA, workerA] = await Promise.all([fake.nextSession(), startTestWorker(fake.address, { token: TOKEN, chunkBytes: CHUNK_BYTES })]);
+    [sessionB, workerB] = await Promise.all([fake.nextSession(), startTestWorker(fake.address, { token: TOKEN, chunkBytes: CHUNK_BYTES })]);
+  });
+
+  after(async () => {
+    await Promise.all([workerA.close(), workerB.close()]);
+    await fake.close();
+  });
+
+  test('GetData streams a value in chunks no larger than chunkBytes', async () => {
+    const fn = sourceFunction(range);
+    sessionA.send({ functions: [fn], compute: [computeTask('range-chunks', fn, [3000])] });
+    const finished = await sessionA.waitForFinished('range-chunks');
+    const read = await readData(workerA.address, ['range-chunks'], TOKEN);
+    assert.ok(read.chunks.length >= 5, `expected several chunks, got ${read.chunks.length}`);
+    for (const chunk of read.chunks) {
+      assert.ok(chunk.data.byteLength <= CHUNK_BYTES);
+      assert.equal(chunk.totalBytes, finished.nbytes);
+      assert.equal(chunk.codec, pb.Codec.CODEC_V8, 'a 3,000-element array is V8-encoded');
+    }
+    assert.deepEqual(read.values.get('range-chunks'), range(3000));
+  });
+
+  test('an input held by another worker is fetched from it, used, and not kept', async () => {
+    const make = sourceFunction(range);
+    const add = sourceFunction(sum);
+    sessionA.send({ functions: [make], compute: [computeTask('range-remote', make, [4000])] });
+    const made = await sessionA.waitForFinished('range-remote');
+    assert.ok((made.nbytes ?? 0) > 5 * CHUNK_BYTES);
+    sessionB.send({
+      functions: [add],
+      compute: [
+        computeTask('sum-remote', add, [null], {
+          holes: [{ path: [0], dependency: 0 }],
+          inputs: [{ key: 'range-remote', nbytes: made.nbytes ?? 0, holders: [workerA.address] }],
+          sendValue: true,
+        }),
+      ],
+    });
+    assert.equal(decoded(await sessionB.waitForFinished('sum-remote')), sum(range(4000)));
+    assert.deepEqual((await readData(workerB.address, ['range-remote'], TOKEN)).missing, ['range-remote']);
+  });
+
+  test('a holder that lacks the key is skipped for the next one', async () => {
+    const make = sourceFunction(range);
+    const add = sourceFunction(sum);
+    sessionA.send({ functions: [make], compute: [computeTask('range-second-holder', make, [10])] });
+    await sessionA.waitForFinished('range-second-holder');
+    sessionB.send({
+      functions: [add],
+      compute: [
+        computeTask('sum-second-holder', add, [null], {
+          holes: [{ path: [0], dependency: 0 }],
+          // B itself is listed first but does not hold it.
+          inputs: [{ key: 'range-second-holder', holders: [workerB.address, workerA.address] }],
+          sendValue: true,
+        }),
+      ],
+    });
+    assert.equal(decoded(await sessionB.waitForFinished('sum-second-holder')), 45);
+  });
+
+  test('an input no holder can provide is reported as missing, not as a failure', async () => {
+    const add = sourceFunction(sum);
+    const unreachable = '127.0.0.1:1';
+    sessionB.send({
+      functions: [add],
+      compute: [
+        computeTask('sum-missing', add, [null], {
+          holes: [{ path: [0], dependency: 0 }],
+          inputs: [{ key: 'never-computed', holders: [workerA.address, unreachable] }],
+        }),
+      ],
+    });
+    const missing = await sessionB.waitForMissing('sum-missing');
+    assert.deepEqual(missing.missingKeys, ['never-computed']);
+    assert.deepEqual([...(missing.failedHolders ?? [])].sort(), [workerA.address, unreachable].sort());
+    assert.equal(sessionB.failed.has('sum-missing'), false);
+    assert.equal(sessionB.finished.has('sum-missing'), false);
+  });
+
+  test('GetData without the token is refused with UNAUTHENTICATED', async () => {
+    await assert.rejects(readData(workerA.address, ['range-chunks'], null), (error: { code?: number }) => error.code === status.UNAUTHENTICATED);
+    await assert.rejects(readData(workerA.address, ['range-chunks'], 'wrong'), (error: { code?: number }) => error.code === status.UNAUTHENTICATED);
+  });
+
+  test('GetData answers quickly while the only task thread is busy for a second', async () => {
+    const make = sourceFunction(range);
+    const busy = sourceFunction(spin);
+    sessionA.send({ functions: [make], compute: [computeTask('range-while-busy', make, [100])] });
+    await sessionA.waitForFinished('range-while-busy');
+    sessionA.send({ functions: [busy], compute: [computeTask('spin-1s', busy, [1000])] });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    const read = await readData(workerA.address, ['range-while-busy'], TOKEN);
+    const elapsed = performance.now() - started;
+    assert.deepEqual(read.values.get('range-while-busy'), range(100));
+    assert.equal(sessionA.finished.has('spin-1s'), false, 'the busy task should still be running');
+    assert.ok(elapsed < 500, `GetData took ${elapsed.toFixed(0)} ms while a task was busy`);
+    await sessionA.waitForFinished('spin-1s');
+  });
+});

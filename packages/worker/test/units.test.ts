@@ -1,0 +1,199 @@
+// The worker's logic without threads or network: compiling shipped source, describing failures, and the task
+// runner's rules (order, batching, cancel, missing inputs, hand-back) driven through test doubles.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { createLogger, encodeTaskArgs, encodeValue, isLoomError, type EncodedValue } from '@loom/protocol';
+import { compileSource } from '../src/function-loader.js';
+import { describeTaskFailure } from '../src/task-failure.js';
+import { MemoryStore } from '../src/data-store.js';
+import { TaskRunner } from '../src/task-runner.js';
+import type { FetchOutcome, InputFetcher } from '../src/peer-fetch.js';
+import type { TaskExecutor } from '../src/thread-pool.js';
+import type { ThreadResult, ThreadTask } from '../src/thread-messages.js';
+import type { FunctionSpec, MissingInputsReport, TaskAssignment, TaskFailedReport, TaskFinishedReport, TaskReporter } from '../src/task-types.js';
+
+describe('compileSource', () => {
+  test('accepts every shape fn.toString() produces', async () => {
+    assert.equal(compileSource('inc', 'function inc(x) { return x + 1 }')(1), 2);
+    assert.equal(compileSource('arrow', '(x) => x * 2')(4), 8);
+    assert.equal(compileSource('double', 'double(x) { return x * 2 } // trailing comment')(5), 10);
+    assert.equal(await compileSource('later', 'async later(x) { return x }')(3), 3);
+    const gen = compileSource('gen', '*gen(n) { yield n; yield n + 1 }') as (n: number) => Iterable<number>;
+    assert.deepEqual([...gen(1)], [1, 2]);
+  });
+
+  test('source that is not a function names the function', () => {
+    assert.throws(() => compileSource('nativeFn', 'function push() { [native code] }'), (error: unknown) =>
+      isLoomError(error, 'FUNCTION_LOAD_FAILED') && /'nativeFn'/.test(error.message) && /\{ module, export \}/.test(error.message));
+    assert.throws(() => compileSource('answer', '42'), /evaluates to number, not a function/);
+  });
+});
+
+describe('describeTaskFailure', () => {
+  const spec: FunctionSpec = { id: 'f', name: 'scale', body: { kind: 'source', source: 'function scale(x) { return x * factor }' } };
+
+  test('a free variable the source mentions becomes FREE_VARIABLE', () => {
+    const failure = describeTaskFailure(new ReferenceError('factor is not defined'), 'scale-1', spec);
+    assert.equal(failure.code, 'FREE_VARIABLE');
+    assert.match(failure.message, /^task 'scale-1' failed: function 'scale' uses 'factor', which does not exist on the worker\./);
+  });
+
+  test('other errors keep their own message, class and stack', () => {
+    const reference = describeTaskFailure(new ReferenceError('elsewhere is not defined'), 'scale-1', spec);
+    assert.equal(reference.code, 'TASK_FAILED');
+    class HttpError extends Error {}
+    const custom = describeTaskFailure(new HttpError('teapot'), 'scale-1', spec);
+    assert.deepEqual([custom.code, custom.message, custom.errorName], ['TASK_FAILED', 'teapot', 'HttpError']);
+    assert.match(custom.stack, /HttpError|Error: teapot/);
+    assert.equal(describeTaskFailure('plain string', 'k', spec).message, 'plain string');
+  });
+});
+
+class RecordingReporter implements TaskReporter {
+  readonly finishedReports: TaskFinishedReport[] = [];
+  readonly failedReports: TaskFailedReport[] = [];
+  readonly missingReports: MissingInputsReport[] = [];
+  readonly handedBack: string[] = [];
+  finished(report: TaskFinishedReport): void {
+    this.finishedReports.push(report);
+  }
+  failed(report: TaskFailedReport): void {
+    this.failedReports.push(report);
+  }
+  missing(report: MissingInputsReport): void {
+    this.missingReports.push(report);
+  }
+  handBack(keys: string[]): void {
+    this.handedBack.push(...keys);
+  }
+}
+
+class ManualExecutor implements TaskExecutor {
+  readonly batches: ThreadTask[][] = [];
+  idleCount: number;
+  constructor(threads: number) {
+    this.idleCount = threads;
+  }
+  define(): void {}
+  run(tasks: ThreadTask[]): void {
+    this.idleCount -= 1;
+    this.batches.push(tasks);
+  }
+}
+
+class MapFetcher implements InputFetcher {
+  constructor(private readonly values: Map<string, EncodedValue>) {}
+  async fetch(key: string, holders: readonly string[]): Promise<FetchOutcome> {
+    const value = this.values.get(key);
+    return value ? { ok: true, value } : { ok: false, failedHolders: [...holders] };
+  }
+}
+
+function task(key: string, functionId = 'fn', inputs: TaskAssignment['inputs'] = []): TaskAssignment {
+  return { key, functionId, args: encodeTaskArgs([], [], key), inputs, sendValue: true };
+}
+
+function ok(key: string, value: unknown, durationMs = 0.01): ThreadResult {
+  const encoded = encodeValue(value);
+  return { key, ok: true, codec: encoded.codec, bytes: encoded.bytes, durationMs };
+}
+
+function setup(threads: number, remote = new Map<string, EncodedValue>()) {
+  const store = new MemoryStore();
+  const executor = new ManualExecutor(threads);
+  const reporter = new RecordingReporter();
+  const runner = new TaskRunner({
+    store,
+    executor,
+    reporter,
+    fetcher: new MapFetcher(remote),
+    address: 'self:1',
+    logger: createLogger('worker-test', {}),
+  });
+  runner.setInlineValueBytes(1024);
+  return { store, executor, reporter, runner };
+}
+
+describe('TaskRunner', () => {
+  test('tasks of an unmeasured function go one per thread; measured tiny ones travel as one batch', async () => {
+    const { executor, runner, reporter, store } = setup(1);
+    runner.assign([task('a'), task('b'), task('c')]);
+    await nextTurn();
+    assert.deepEqual(executor.batches.map((batch) => batch.map((t) => t.key)), [['a']]);
+    executor.idleCount = 1;
+    runner.onResults([ok('a', 1)]);
+    await nextTurn();
+    assert.deepEqual(executor.batches[1]?.map((t) => t.key), ['b', 'c']);
+    assert.equal(reporter.finishedReports[0]?.key, 'a');
+    assert.ok(reporter.finishedReports[0]?.value, 'small values travel inline when sendValue is set');
+    assert.equal(store.has('a'), true);
+  });
+
+  test('cancel drops queued tasks and silences running ones; reassigning revives a cancelled running task', async () => {
+    const { executor, runner, reporter } = setup(1);
+    runner.assign([task('run-1'), task('queued-1')]);
+    await nextTurn();
+    runner.cancel(['run-1', 'queued-1']);
+    executor.idleCount = 1;
+    runner.onResults([ok('run-1', 1)]);
+    await nextTurn();
+    assert.equal(executor.batches.length, 1, 'the cancelled queued task never reaches a thread');
+    assert.equal(reporter.finishedReports.length, 0);
+
+    runner.assign([task('run-2')]);
+    await nextTurn();
+    runner.cancel(['run-2']);
+    runner.assign([task('run-2')]);
+    runner.onResults([ok('run-2', 2)]);
+    assert.deepEqual(reporter.finishedReports.map((r) => r.key), ['run-2']);
+  });
+
+  test('inputs come from the store or peers; an unobtainable one is reported missing, never failed', async () => {
+    const remote = new Map([['remote-x', encodeValue(5)]]);
+    const { executor, runner, reporter, store } = setup(2, remote);
+    store.put('local-y', encodeValue(7));
+    runner.assign([
+      task('uses-both', 'fn', [
+        { key: 'local-y', nbytes: 0, holders: ['self:1'] },
+        { key: 'remote-x', nbytes: 0, holders: ['peer:1'] },
+      ]),
+      task('uses-ghost', 'fn', [{ key: 'ghost', nbytes: 0, holders: ['peer:1', 'peer:2'] }]),
+    ]);
+    await nextTurn();
+    await nextTurn();
+    assert.equal(executor.batches.length, 1);
+    assert.deepEqual(executor.batches[0]?.[0]?.inputs.map((input) => input.bytes), [encodeValue(7).bytes, encodeValue(5).bytes]);
+    assert.deepEqual(reporter.missingReports, [{ key: 'uses-ghost', missingKeys: ['ghost'], failedHolders: ['peer:1', 'peer:2'] }]);
+    assert.equal(reporter.failedReports.length, 0);
+  });
+
+  test('hand-back gives up queued tasks, keeps running ones, and hands back later assignments at once', async () => {
+    const { runner, reporter } = setup(1);
+    runner.assign([task('r'), task('q1'), task('q2')]);
+    await nextTurn();
+    assert.deepEqual(runner.handBackQueued().sort(), ['q1', 'q2']);
+    const idle = runner.whenIdle();
+    runner.assign([task('late')]);
+    assert.deepEqual(reporter.handedBack, ['late']);
+    runner.onResults([ok('r', 1)]);
+    await idle;
+    assert.deepEqual(reporter.finishedReports.map((r) => r.key), ['r']);
+  });
+
+  test('tasks a dying thread never ran go back to the queue in their original order', async () => {
+    const { executor, runner } = setup(1);
+    runner.assign([task('m1')]);
+    await nextTurn();
+    executor.idleCount = 1;
+    runner.onResults([ok('m1', 1)]);
+    runner.assign([task('m2'), task('m3'), task('m4')]);
+    await nextTurn();
+    assert.deepEqual(executor.batches[1]?.map((t) => t.key), ['m2', 'm3', 'm4']);
+    executor.idleCount = 1;
+    runner.onRequeue((executor.batches[1] ?? []).slice(1));
+    runner.onResults([{ key: 'm2', ok: false, durationMs: 0, error: { code: 'TASK_FAILED', message: 'thread died', stack: '', errorName: 'ThreadExit' } }]);
+    await nextTurn();
+    assert.deepEqual(executor.batches[2]?.map((t) => t.key), ['m3', 'm4']);
+  });
+});
