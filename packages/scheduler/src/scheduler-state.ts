@@ -7,7 +7,6 @@ import { validateGraph } from './graph-validation.js';
 import type { FinishedTask, Instruction, NewTask, Stimulus, WorkerAnnouncement } from './stimuli.js';
 import { TaskHeap } from './task-heap.js';
 import {
-  keyPrefix,
   runsBefore,
   TaskPrefix,
   TaskState,
@@ -150,7 +149,7 @@ export class SchedulerState {
         spec.order,
         spec.retries,
         spec.resources && Object.keys(spec.resources).length > 0 ? spec.resources : undefined,
-        this.prefixFor(spec.key),
+        this.prefixFor(spec.functionId),
       );
       for (const dependency of dependencies) dependency.dependents.add(task);
       this.tasks.set(spec.key, task);
@@ -574,10 +573,9 @@ export class SchedulerState {
     for (const task of stillRunnable) this.restrictedQueue.push(task);
   }
 
-  private prefixFor(key: string): TaskPrefix {
-    const name = keyPrefix(key);
-    let prefix = this.prefixes.get(name);
-    if (prefix === undefined) this.prefixes.set(name, (prefix = new TaskPrefix(name)));
+  private prefixFor(functionId: string): TaskPrefix {
+    let prefix = this.prefixes.get(functionId);
+    if (prefix === undefined) this.prefixes.set(functionId, (prefix = new TaskPrefix(functionId)));
     return prefix;
   }
 

@@ -31,12 +31,15 @@ export interface TaskError {
   worker: string;
 }
 
-/** Statistics shared by every task of one key prefix (e.g. "inc" for "inc-9f2c"), used to size work batches. */
+/**
+ * Statistics shared by every task of one function (keyed by the function's content hash, which is finer than
+ * Dask's key prefix: every anonymous function would share the prefix "lambda"), used to size work batches.
+ */
 export class TaskPrefix {
   /** Exponential moving average of execution time, seconds; undefined until one task finished. */
   durationAverage: number | undefined = undefined;
   nbytesAverage = 0;
-  constructor(readonly name: string) {}
+  constructor(readonly functionId: string) {}
 
   recordDuration(seconds: number): void {
     this.durationAverage = this.durationAverage === undefined ? seconds : 0.5 * this.durationAverage + 0.5 * seconds;
@@ -91,10 +94,4 @@ export function runsBefore(a: TaskState, b: TaskState): boolean {
   if (a.userPriority !== b.userPriority) return a.userPriority > b.userPriority;
   if (a.generation !== b.generation) return a.generation < b.generation;
   return a.order < b.order;
-}
-
-/** Dask's key_split: the part of a key before its last '-', so all tasks of one function share statistics. */
-export function keyPrefix(key: string): string {
-  const dash = key.lastIndexOf('-');
-  return dash > 0 ? key.slice(0, dash) : key;
 }

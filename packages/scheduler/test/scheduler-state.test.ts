@@ -31,7 +31,10 @@ class Harness {
   }
 
   submit(tasks: NewTask[], wanted: string[], clientId = 'c1'): Instruction[] {
-    return this.send({ type: 'update-graph', clientId, tasks, functions: [{ id: 'fn', name: 'fn', source: 'x => x' }], wanted });
+    const functions = [...new Set(['fn', ...tasks.map((t) => t.functionId)])]
+      .filter((fnId) => fnId !== 'nope')
+      .map((fnId) => ({ id: fnId, name: fnId, source: 'x => x' }));
+    return this.send({ type: 'update-graph', clientId, tasks, functions, wanted });
   }
 
   finish(workerId: string, ...keys: string[]): Instruction[] {
@@ -109,7 +112,9 @@ test('an idle worker steals queued work instead of waiting', () => {
   const h = new Harness();
   h.connectClient();
   h.addWorker('w1');
-  h.submit([task('x', [], { order: 0 }), task('a', ['x'], { order: 1 }), task('b', ['x'], { order: 2 })], ['a', 'b']);
+  // a and b run a function never seen before (0.5 s assumed), so w1 takes one at a time.
+  const slow = { functionId: 'slow-fn' };
+  h.submit([task('x', [], { order: 0 }), task('a', ['x'], { order: 1, ...slow }), task('b', ['x'], { order: 2, ...slow })], ['a', 'b']);
   const afterX = h.finish('w1', 'x');
   assert.deepEqual(computes(afterX), ['a@w1'], 'one slot, so b waits in w1\'s queue');
   assert.deepEqual(computes(h.addWorker('w2')), ['b@w2'], 'the new idle worker steals b');
@@ -275,4 +280,22 @@ test('wide fan-in of 1,000 tasks completes with validate mode on', () => {
   assert.ok(done);
   assert.equal(h.stateOf('sum'), 'memory');
   assert.equal([...h.state.tasks.values()].filter((t) => t.state === 'memory').length, 1, 'leaves freed');
+});
+
+test('a graph sent dependents-first is still accepted (sorted on arrival)', () => {
+  const h = new Harness();
+  h.connectClient();
+  h.addWorker('w1');
+  assert.deepEqual(computes(h.submit([task('top', ['mid']), task('mid', ['leaf']), task('leaf')], ['top'])), ['leaf@w1']);
+});
+
+test('durations are learned per function: a slow function is handed out one task per thread', () => {
+  const h = new Harness();
+  h.connectClient();
+  h.addWorker('w1', 1);
+  const slow = { functionId: 'sleepy' };
+  const first = h.submit([task('s1', [], { ...slow, order: 0 }), task('s2', [], { ...slow, order: 1 }), task('s3', [], { ...slow, order: 2 })], ['s1', 's2', 's3']);
+  assert.deepEqual(computes(first), ['s1@w1']);
+  const slowFinish = h.send({ type: 'tasks-finished', workerId: 'w1', finished: [{ key: 's1', nbytes: 8, codec: 1, durationMs: 300, value: undefined }] });
+  assert.deepEqual(computes(slowFinish), ['s2@w1'], '300 ms tasks are not pipelined');
 });

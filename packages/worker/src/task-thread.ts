@@ -6,6 +6,7 @@ import { decodeTaskArgs, decodeValue, encodeValue, LoomError } from '@loom/proto
 import { FunctionLoader, type TaskFunction } from './function-loader.js';
 import { describeTaskFailure } from './task-failure.js';
 import type { ResultsMessage, RunBatchMessage, ThreadData, ThreadResult, ThreadTask } from './thread-messages.js';
+import { packResults, unpackTasks } from './thread-wire.js';
 
 const FLUSH_AFTER_MS = 5;
 /** A function whose last run took longer than this is expected to be slow again. */
@@ -24,7 +25,6 @@ port.on('message', (message: RunBatchMessage) => {
 
 class ResultBuffer {
   private results: ThreadResult[] = [];
-  private transfer: ArrayBuffer[] = [];
   lastFlush = performance.now();
 
   get pending(): boolean {
@@ -33,26 +33,28 @@ class ResultBuffer {
 
   push(result: ThreadResult): void {
     this.results.push(result);
-    if (result.ok) {
-      const { bytes } = result;
-      // Hand the result's memory over instead of copying it, when it owns its whole buffer (v8.serialize's does).
-      if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
-        this.transfer.push(bytes.buffer);
-      }
-    }
   }
 
   flush(done: boolean): void {
-    const message: ResultsMessage = { results: this.results, done };
-    port.postMessage(message, this.transfer);
+    const packed = packResults(this.results);
+    const transfer: ArrayBuffer[] = [packed.data];
+    // Large results travel as their own buffers: handed over, not copied, when they own their whole memory
+    // (v8.serialize's output does); otherwise structured clone copies them once.
+    for (const bytes of packed.large) {
+      if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
+        transfer.push(bytes.buffer);
+      }
+    }
+    const message: ResultsMessage = { results: packed, done };
+    port.postMessage(message, transfer);
     this.results = [];
-    this.transfer = [];
     this.lastFlush = performance.now();
   }
 }
 
-async function runBatch({ functions, tasks }: RunBatchMessage): Promise<void> {
+async function runBatch({ functions, tasks: packed }: RunBatchMessage): Promise<void> {
   for (const spec of functions) loader.define(spec);
+  const tasks = unpackTasks(packed);
   const buffer = new ResultBuffer();
   for (let index = 0; index < tasks.length; index++) {
     const task = tasks[index] as ThreadTask;

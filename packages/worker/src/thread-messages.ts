@@ -2,6 +2,7 @@
 // batches: one message starts many tasks, one message reports many results.
 import type { CodecName, EncodedValue, LoomErrorCode } from '@loom/protocol';
 import type { FunctionSpec } from './task-types.js';
+import type { PackedResults } from './thread-wire.js';
 
 export interface ThreadTask {
   key: string;
@@ -11,10 +12,13 @@ export interface ThreadTask {
   inputs: EncodedValue[];
 }
 
-/** Main → thread: run these tasks in order; `functions` are the definitions this thread has not seen yet. */
+/**
+ * Main → thread: run these tasks in order; `functions` are the definitions this thread has not seen yet.
+ * `tasks` is a batch packed by thread-wire.ts (ThreadTask[] once unpacked), transferred rather than cloned.
+ */
 export interface RunBatchMessage {
   functions: FunctionSpec[];
-  tasks: ThreadTask[];
+  tasks: ArrayBuffer;
 }
 
 export interface ThreadTaskError {
@@ -28,9 +32,12 @@ export type ThreadResult =
   | { key: string; ok: true; codec: CodecName; bytes: Uint8Array; durationMs: number }
   | { key: string; ok: false; error: ThreadTaskError; durationMs: number };
 
-/** Thread → main: results in task order; `done` marks the last message of a batch (the thread is idle again). */
+/**
+ * Thread → main: results in task order, packed by thread-wire.ts; `done` marks the last message of a batch
+ * (the thread is idle again).
+ */
 export interface ResultsMessage {
-  results: ThreadResult[];
+  results: PackedResults;
   done: boolean;
 }
 

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '@loom/protocol';
 import type { FunctionSpec } from './task-types.js';
 import type { ResultsMessage, RunBatchMessage, ThreadData, ThreadResult, ThreadTask } from './thread-messages.js';
+import { packTasks, unpackResults } from './thread-wire.js';
 
 export interface ThreadPoolEvents {
   /** Results of tasks, in the order each thread ran them (also the failure of a task whose thread died). */
@@ -76,8 +77,8 @@ export class ThreadPool implements TaskExecutor {
     thread.batch = tasks;
     thread.reported = 0;
     Atomics.store(thread.progress, 0, -1);
-    const message: RunBatchMessage = { functions, tasks };
-    thread.worker.postMessage(message);
+    const message: RunBatchMessage = { functions, tasks: packTasks(tasks) };
+    thread.worker.postMessage(message, [message.tasks]);
   }
 
   async close(): Promise<void> {
@@ -110,12 +111,13 @@ export class ThreadPool implements TaskExecutor {
   }
 
   private onResults(thread: TaskThread, message: ResultsMessage): void {
-    thread.reported += message.results.length;
+    const results = unpackResults(message.results);
+    thread.reported += results.length;
     if (message.done) {
       thread.batch = undefined;
       this.idle.push(thread);
     }
-    this.events.results(message.results);
+    this.events.results(results);
   }
 
   private onExit(thread: TaskThread, exitCode: number): void {

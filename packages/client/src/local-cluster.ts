@@ -1,0 +1,175 @@
+// LocalCluster: a real Loom cluster on this machine, a scheduler process and N worker processes started from the
+// @loom/scheduler and @loom/worker entry points, for tests, notebooks and single-machine work. Workers can be
+// killed and added while it runs; close() stops them all.
+import { fileURLToPath } from 'node:url';
+import { LoomError } from '@loom/protocol';
+import { LoomProcess, type ExitStatus } from './child-process.js';
+
+export interface LocalClusterOptions {
+  /** Worker processes to start (default 2). */
+  workers?: number;
+  /** Task threads per worker (default 1). */
+  threadsPerWorker?: number;
+  /** Memory limit per worker, e.g. '2GiB' (default: the worker's own default). */
+  memoryLimit?: string | number;
+  /** Resources every worker declares, e.g. { GPU: 1 }. */
+  resources?: Record<string, number>;
+  /** Cluster token (default: $LOOM_TOKEN, else none). */
+  token?: string;
+  /** Scheduler bind address (default 127.0.0.1). */
+  host?: string;
+  /** Scheduler port (default 0: any free port). */
+  port?: number;
+  /** Extra environment for every process (merged over this process's environment). */
+  env?: Record<string, string>;
+  /** How long each process may take to announce readiness (default 30 s). */
+  readyTimeoutMs?: number;
+  /** Extra scheduler flags, e.g. ['--max-message-size', '8MiB']. */
+  schedulerArgs?: string[];
+  /** Extra flags for every worker. */
+  workerArgs?: string[];
+}
+
+export interface AddWorkerOptions {
+  name?: string;
+  threads?: number;
+  memoryLimit?: string | number;
+  resources?: Record<string, number>;
+  args?: string[];
+}
+
+export interface LocalWorker {
+  pid: number;
+  name: string;
+  /** host:port of the worker's data service. */
+  address: string;
+  /** The id the scheduler gave the worker. */
+  id: string;
+}
+
+interface RunningWorker {
+  info: LocalWorker;
+  process: LoomProcess;
+  /** Start order: workers started together are listed in the order they were asked for, not as they got ready. */
+  sequence: number;
+}
+
+export class LocalCluster {
+  readonly #scheduler: LoomProcess;
+  readonly #options: LocalClusterOptions;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #workers: RunningWorker[] = [];
+  #nextIndex = 0;
+  #closing: Promise<void> | undefined;
+
+  /** The scheduler's host:port, for Client.connect. */
+  readonly address: string;
+
+  private constructor(scheduler: LoomProcess, address: string, options: LocalClusterOptions, env: NodeJS.ProcessEnv) {
+    this.#scheduler = scheduler;
+    this.address = address;
+    this.#options = options;
+    this.#env = env;
+  }
+
+  /** Starts the scheduler, then the workers, and resolves once every process has announced it is ready. */
+  static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+    const token = options.token ?? (env['LOOM_TOKEN'] || undefined);
+    const args = ['--host', options.host ?? '127.0.0.1', '--port', String(options.port ?? 0)];
+    if (token !== undefined) args.push('--token', token);
+    args.push(...(options.schedulerArgs ?? []));
+    const { process: scheduler, ready } = await LoomProcess.launch({
+      label: 'the Loom scheduler',
+      entry: entryPoint('@loom/scheduler/main'),
+      args,
+      env,
+      readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+    });
+    const address = typeof ready['address'] === 'string' ? ready['address'] : undefined;
+    if (address === undefined) {
+      await scheduler.stop('SIGKILL');
+      throw new LoomError('INTERNAL', `the Loom scheduler announced no address: ${JSON.stringify(ready)}`);
+    }
+    const cluster = new LocalCluster(scheduler, address, { ...options, token }, env);
+    try {
+      await Promise.all(Array.from({ length: options.workers ?? 2 }, () => cluster.addWorker()));
+    } catch (error) {
+      await cluster.close();
+      throw error;
+    }
+    return cluster;
+  }
+
+  /** The running workers, in the order they were started. */
+  get workers(): readonly LocalWorker[] {
+    return this.#workers.map((worker) => worker.info);
+  }
+
+  /** Starts one more worker and resolves once it is ready (connected to the scheduler). */
+  async addWorker(options: AddWorkerOptions = {}): Promise<LocalWorker> {
+    if (this.#closing) throw new LoomError('CANCELLED', 'the local cluster is closing');
+    const defaults = this.#options;
+    const sequence = this.#nextIndex++;
+    const name = options.name ?? `local-${sequence}`;
+    const args = [this.address, '--nthreads', String(options.threads ?? defaults.threadsPerWorker ?? 1), '--name', name];
+    const memoryLimit = options.memoryLimit ?? defaults.memoryLimit;
+    if (memoryLimit !== undefined) args.push('--memory-limit', String(memoryLimit));
+    const resources = options.resources ?? defaults.resources;
+    if (resources && Object.keys(resources).length > 0) {
+      args.push('--resources', Object.entries(resources).map(([resource, amount]) => `${resource}=${amount}`).join(','));
+    }
+    if (defaults.token !== undefined) args.push('--token', defaults.token);
+    args.push(...(defaults.workerArgs ?? []), ...(options.args ?? []));
+    const { process: child, ready } = await LoomProcess.launch({
+      label: `Loom worker '${name}'`,
+      entry: entryPoint('@loom/worker/main'),
+      args,
+      env: this.#env,
+      readyTimeoutMs: defaults.readyTimeoutMs ?? 30_000,
+    });
+    const info: LocalWorker = {
+      pid: child.pid,
+      name: typeof ready['name'] === 'string' ? ready['name'] : name,
+      address: typeof ready['address'] === 'string' ? ready['address'] : '',
+      id: typeof ready['id'] === 'string' ? ready['id'] : '',
+    };
+    const running: RunningWorker = { info, process: child, sequence };
+    this.#workers.push(running);
+    this.#workers.sort((a, b) => a.sequence - b.sequence);
+    // A worker that dies on its own leaves the list, so `workers` shows what runs.
+    void child.exited.then(() => this.#forget(running));
+    return info;
+  }
+
+  /** Kills the worker at `index` of `workers` (SIGKILL by default: a crash) and resolves once it has exited. */
+  async killWorker(index: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<ExitStatus> {
+    const worker = this.#workers[index];
+    if (!worker) throw new RangeError(`no worker at index ${index} (there are ${this.#workers.length})`);
+    this.#forget(worker);
+    return worker.process.stop(signal);
+  }
+
+  /** Stops the workers, then the scheduler: SIGTERM, then SIGKILL after `graceMs`. Idempotent. */
+  close(graceMs = 5_000): Promise<void> {
+    this.#closing ??= (async () => {
+      const workers = this.#workers.splice(0);
+      await Promise.all(workers.map((worker) => worker.process.stop('SIGTERM', graceMs)));
+      await this.#scheduler.stop('SIGTERM', graceMs);
+    })();
+    return this.#closing;
+  }
+
+  #forget(worker: RunningWorker): void {
+    const index = this.#workers.indexOf(worker);
+    if (index >= 0) this.#workers.splice(index, 1);
+  }
+}
+
+function entryPoint(specifier: string): string {
+  try {
+    return fileURLToPath(import.meta.resolve(specifier));
+  } catch (error) {
+    throw new LoomError('INTERNAL', `cannot find ${specifier} (is it installed and built?): ${(error as Error).message}`);
+  }
+}
