@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePostgres } from './services.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const filter = process.argv[2];
@@ -35,10 +36,12 @@ const dirs = [
   join(root, 'test/dist'),
 ];
 const files = dirs.flatMap(testFiles).filter((f) => !filter || f.includes(filter)).sort();
+// Database tests run against a real PostgreSQL, installed and started here when missing.
+const pgUrl = ensurePostgres();
 console.error(`[test] ${files.length} test files`);
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...files.map((f) => relative(root, f))], {
   cwd: root,
   stdio: 'inherit',
-  env: { LOOM_LOG_LEVEL: 'warn', ...process.env },
+  env: { LOOM_LOG_LEVEL: 'warn', LOOM_TEST_PG_URL: pgUrl, ...process.env },
 });
 process.exit(result.status ?? 1);

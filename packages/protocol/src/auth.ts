@@ -75,10 +75,11 @@ export function callMetadata(token: string | undefined): Metadata {
   return metadata;
 }
 
+/** TLS when a certificate and key are given; with a CA bundle too, callers must present certificates (mutual TLS). */
 export function serverCredentials(tls: TlsFiles | undefined): ServerCredentials {
   if (!tls?.certFile || !tls.keyFile) return ServerCredentials.createInsecure();
   const ca = tls.caFile ? readFileSync(tls.caFile) : null;
-  return ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }], false);
+  return ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }], ca !== null);
 }
 
 export function channelCredentials(tls: TlsFiles | undefined): ChannelCredentials {

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Real services for the tests that need them. PostgreSQL: installed with apt-get when missing (as root), its
+// cluster started, and a `loom` role and `loom_test` database created. Prints nothing on success but one line;
+// exports LOOM_TEST_PG_URL for the test processes. Fails loudly rather than letting database tests skip.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+
+export const PG_URL = 'postgres://loom:loom@127.0.0.1:5432/loom_test';
+
+function sh(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', ...options });
+  return { ok: result.status === 0, out: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
+}
+
+function postgresVersion() {
+  if (!existsSync('/usr/lib/postgresql')) return undefined;
+  const versions = readdirSync('/usr/lib/postgresql').filter((v) => existsSync(`/usr/lib/postgresql/${v}/bin/postgres`));
+  return versions.sort((a, b) => Number(b) - Number(a))[0];
+}
+
+export function ensurePostgres() {
+  let version = postgresVersion();
+  if (version === undefined) {
+    console.error('[services] installing PostgreSQL (apt-get install -y postgresql)');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    if (!sh('apt-get', ['install', '-y', '-qq', 'postgresql'], { env }).ok) {
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+      execFileSync('apt-get', ['install', '-y', '-qq', 'postgresql'], { stdio: 'inherit', env });
+    }
+    version = postgresVersion();
+    if (version === undefined) throw new Error('PostgreSQL did not install; the database tests need it (apt-get install -y postgresql)');
+  }
+  const status = sh('pg_ctlcluster', [version, 'main', 'status']);
+  if (!status.ok) {
+    const started = sh('pg_ctlcluster', [version, 'main', 'start']);
+    if (!started.ok) throw new Error(`could not start PostgreSQL ${version}: ${started.out}`);
+  }
+  const psql = (sql, db = 'postgres') => sh('su', ['postgres', '-c', `psql -v ON_ERROR_STOP=1 -qtA -d ${db} -c "${sql}"`]);
+  for (let attempt = 0; attempt < 50 && !psql('SELECT 1').ok; attempt++) execFileSync('sleep', ['0.2']);
+  if (psql("SELECT 1 FROM pg_roles WHERE rolname='loom'").out !== '1') {
+    const created = psql("CREATE ROLE loom LOGIN PASSWORD 'loom'");
+    if (!created.ok) throw new Error(`could not create the loom role: ${created.out}`);
+  }
+  if (psql("SELECT 1 FROM pg_database WHERE datname='loom_test'").out !== '1') {
+    const created = psql('CREATE DATABASE loom_test OWNER loom');
+    if (!created.ok) throw new Error(`could not create the loom_test database: ${created.out}`);
+  }
+  console.error(`[services] PostgreSQL ${version} running; tests use ${PG_URL}`);
+  return PG_URL;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) ensurePostgres();
