@@ -1,5 +1,6 @@
-// Workers that die: SIGKILL in the middle of a 1,000-task graph, a task that kills every worker it touches,
-// a frozen worker found by its missing heartbeats, and a graceful SIGTERM that hands work back.
+// Workers that die: SIGKILL in the middle of a 1,000-task graph, a task that kills every worker it touches (each
+// comes back through its nanny), a frozen worker found by its missing heartbeats, and a graceful SIGTERM that hands
+// work back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { delayed, type Delayed } from '@loom/client';
@@ -62,7 +63,10 @@ test('a frozen worker (SIGSTOP) is removed within seconds by its missing heartbe
     assert.ok(Date.now() - frozenAt < 12_000, `removed after ${Date.now() - frozenAt} ms`);
     assert.equal(await result, expected);
   } finally {
-    process.kill(frozen.pid, 'SIGKILL');
+    // Worker and nanny both, so the frozen worker does not come back.
+    const index = cluster.workers.findIndex((worker) => worker.pid === frozen.pid);
+    if (index >= 0) await cluster.killWorker(index, 'SIGKILL');
+    else process.kill(frozen.pid, 'SIGKILL');
   }
   await cluster.addWorker();
 });
@@ -74,9 +78,14 @@ test('a task that kills three workers errs with KILLED_WORKER instead of looping
     process.kill(process.pid, 'SIGKILL');
     return 0;
   }, { pure: false });
+  const before = new Map(cluster.workers.map((worker) => [worker.name, worker.pid]));
   await assert.rejects(suicidal().compute(), (error: unknown) => isLoomError(error, 'KILLED_WORKER') && /3 workers/.test(error.message));
-  // Bring the cluster back for whatever runs next.
-  for (let i = 0; i < 3; i++) await cluster.addWorker();
+  // Each killed worker process is replaced by its nanny, under the same name: the cluster heals by itself.
+  await eventually('the nannies restarted the killed workers', async () => {
+    const names = (await client.schedulerInfo()).workers.map((worker) => worker.name);
+    return [...before.keys()].every((name) => names.includes(name)) ? true : undefined;
+  });
+  assert.ok(cluster.workers.some((worker) => before.has(worker.name) && before.get(worker.name) !== worker.pid), 'new worker processes');
   const inc = delayed((x: number) => x + 1);
   assert.equal(await inc(1).compute(), 2);
 });

@@ -26,6 +26,10 @@ export class LoomProcess {
   readonly exited: Promise<ExitStatus>;
   private stderrTail = '';
   private exitStatus: ExitStatus | undefined;
+  /** Later LOOM_READY lines: a nanny announces each worker it restarts. */
+  onReannounce: ((ready: Record<string, unknown>) => void) | undefined;
+  /** A process this one supervises (a nanny's worker): killed along with it when this process exits. */
+  companionPid: number | undefined;
 
   private constructor(
     readonly label: string,
@@ -34,7 +38,7 @@ export class LoomProcess {
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.exitStatus = { code, signal };
-        live.delete(child);
+        live.delete(this);
         resolve(this.exitStatus);
       });
     });
@@ -55,9 +59,9 @@ export class LoomProcess {
   /** Starts the process and resolves with its ready announcement; kills it and rejects if it is not ready in time. */
   static async launch(options: LaunchOptions): Promise<{ process: LoomProcess; ready: Record<string, unknown> }> {
     const child = spawn(process.execPath, [options.entry, ...options.args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(child);
     installExitHook();
     const launched = new LoomProcess(options.label, child);
+    live.add(launched);
     const ready = await launched.waitForReady(options.readyTimeoutMs);
     return { process: launched, ready };
   }
@@ -90,6 +94,14 @@ export class LoomProcess {
         while ((newline = buffered.indexOf('\n')) >= 0) {
           const line = buffered.slice(0, newline);
           buffered = buffered.slice(newline + 1);
+          if (announced && line.startsWith(READY_PREFIX)) {
+            try {
+              this.onReannounce?.(JSON.parse(line.slice(READY_PREFIX.length)) as Record<string, unknown>);
+            } catch {
+              process.stdout.write(`${line}\n`);
+            }
+            continue;
+          }
           if (announced || !line.startsWith(READY_PREFIX)) {
             // Anything else a child prints (e.g. console.log in a task) is passed through.
             process.stdout.write(`${line}\n`);
@@ -114,7 +126,7 @@ export class LoomProcess {
   }
 }
 
-const live = new Set<ChildProcess>();
+const live = new Set<LoomProcess>();
 let hooked = false;
 
 // Children must not outlive us. 'exit' covers normal exits and uncaught errors; a fatal signal skips 'exit', so
@@ -137,6 +149,18 @@ function installExitHook(): void {
 }
 
 function killAll(): void {
-  for (const child of live) child.kill('SIGKILL');
+  for (const launched of live) {
+    launched.child.kill('SIGKILL');
+    if (launched.companionPid !== undefined) killPid(launched.companionPid, 'SIGKILL');
+  }
   live.clear();
+}
+
+/** Signals a process that is not our child; one already gone is fine. */
+export function killPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // ESRCH: it already exited.
+  }
 }

@@ -11,3 +11,4 @@ export type { TaskOptions } from './task-node.js';
 export type { AnyFunction, ModuleFunction } from './function-source.js';
 export type { SchedulerInfo, WorkerSummary } from './cluster-info.js';
 export { LoomError, isLoomError, type LoomErrorCode } from '@loom/protocol';
+export * as dataframe from './dataframe/index.js';

@@ -1,9 +1,11 @@
 // LocalCluster: a real Loom cluster on this machine, a scheduler process and N worker processes started from the
-// @loom/scheduler and @loom/worker entry points, for tests, notebooks and single-machine work. Workers can be
-// killed and added while it runs; close() stops them all.
+// @loom/scheduler and @loom/worker entry points, for tests, notebooks and single-machine work. Each worker runs
+// under its nanny by default (restarted when it dies or runs out of memory, like Dask); workers can be killed and
+// added while it runs; close() stops them all.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LoomError } from '@loom/protocol';
-import { LoomProcess, type ExitStatus } from './child-process.js';
+import { LoomProcess, killPid, type ExitStatus } from './child-process.js';
 
 export interface LocalClusterOptions {
   /** Worker processes to start (default 2). */
@@ -28,6 +30,11 @@ export interface LocalClusterOptions {
   schedulerArgs?: string[];
   /** Extra flags for every worker. */
   workerArgs?: string[];
+  /**
+   * Run each worker under a nanny that restarts it after a crash or when it passes its memory limit's terminate
+   * threshold (default true). With false, a worker that dies stays dead.
+   */
+  nanny?: boolean;
 }
 
 export interface AddWorkerOptions {
@@ -39,7 +46,10 @@ export interface AddWorkerOptions {
 }
 
 export interface LocalWorker {
+  /** The worker process itself (not its nanny): signal this one to freeze or crash the worker. */
   pid: number;
+  /** The nanny supervising the worker, if it runs under one. */
+  nannyPid?: number;
   name: string;
   /** host:port of the worker's data service. */
   address: string;
@@ -49,7 +59,9 @@ export interface LocalWorker {
 
 interface RunningWorker {
   info: LocalWorker;
+  /** The nanny when `nanny`, else the worker itself. */
   process: LoomProcess;
+  nanny: boolean;
   /** Start order: workers started together are listed in the order they were asked for, not as they got ready. */
   sequence: number;
 }
@@ -121,6 +133,8 @@ export class LocalCluster {
     }
     if (defaults.token !== undefined) args.push('--token', defaults.token);
     args.push(...(defaults.workerArgs ?? []), ...(options.args ?? []));
+    const nanny = defaults.nanny ?? true;
+    if (!nanny) args.push('--no-nanny');
     const { process: child, ready } = await LoomProcess.launch({
       label: `Loom worker '${name}'`,
       entry: entryPoint('@loom/worker/main'),
@@ -128,13 +142,23 @@ export class LocalCluster {
       env: this.#env,
       readyTimeoutMs: defaults.readyTimeoutMs ?? 30_000,
     });
-    const info: LocalWorker = {
-      pid: child.pid,
-      name: typeof ready['name'] === 'string' ? ready['name'] : name,
-      address: typeof ready['address'] === 'string' ? ready['address'] : '',
-      id: typeof ready['id'] === 'string' ? ready['id'] : '',
-    };
-    const running: RunningWorker = { info, process: child, sequence };
+    const describe = (announced: Record<string, unknown>): LocalWorker => ({
+      pid: typeof announced['pid'] === 'number' ? announced['pid'] : child.pid,
+      ...(nanny ? { nannyPid: child.pid } : {}),
+      name: typeof announced['name'] === 'string' ? announced['name'] : name,
+      address: typeof announced['address'] === 'string' ? announced['address'] : '',
+      id: typeof announced['id'] === 'string' ? announced['id'] : '',
+    });
+    const info = describe(ready);
+    const running: RunningWorker = { info, process: child, sequence, nanny };
+    if (nanny) {
+      child.companionPid = info.pid;
+      // The nanny restarted its worker: a new process (and data address) under the same name.
+      child.onReannounce = (announced) => {
+        running.info = describe(announced);
+        child.companionPid = running.info.pid;
+      };
+    }
     this.#workers.push(running);
     this.#workers.sort((a, b) => a.sequence - b.sequence);
     // A worker that dies on its own leaves the list, so `workers` shows what runs.
@@ -142,27 +166,69 @@ export class LocalCluster {
     return info;
   }
 
-  /** Kills the worker at `index` of `workers` (SIGKILL by default: a crash) and resolves once it has exited. */
+  /**
+   * Kills the worker at `index` of `workers` (SIGKILL by default: a crash) and resolves once it has exited. A
+   * nanny goes with it, so the worker does not come back: SIGTERM/SIGINT reach the worker through its nanny
+   * (a graceful close, the nanny then exits with the worker's status); any other signal kills the nanny first and
+   * then hits the worker, and the call resolves once the worker process is gone too.
+   */
   async killWorker(index: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<ExitStatus> {
     const worker = this.#workers[index];
     if (!worker) throw new RangeError(`no worker at index ${index} (there are ${this.#workers.length})`);
     this.#forget(worker);
-    return worker.process.stop(signal);
+    if (!worker.nanny) return worker.process.stop(signal);
+    if (signal === 'SIGTERM' || signal === 'SIGINT') return this.#stopSupervised(worker, signal, 5_000);
+    const nannyExited = worker.process.stop('SIGKILL');
+    killPid(worker.info.pid, signal);
+    await nannyExited;
+    await processGone(worker.info.pid);
+    return signal === 'SIGKILL' ? { code: null, signal } : nannyExited;
   }
 
   /** Stops the workers, then the scheduler: SIGTERM, then SIGKILL after `graceMs`. Idempotent. */
   close(graceMs = 5_000): Promise<void> {
     this.#closing ??= (async () => {
       const workers = this.#workers.splice(0);
-      await Promise.all(workers.map((worker) => worker.process.stop('SIGTERM', graceMs)));
+      await Promise.all(workers.map((worker) => (worker.nanny ? this.#stopSupervised(worker, 'SIGTERM', graceMs) : worker.process.stop('SIGTERM', graceMs))));
       await this.#scheduler.stop('SIGTERM', graceMs);
     })();
     return this.#closing;
   }
 
+  /** Signals the nanny (it forwards to the worker); if it had to be killed, its worker is killed as well. */
+  async #stopSupervised(worker: RunningWorker, signal: NodeJS.Signals, graceMs: number): Promise<ExitStatus> {
+    const status = await worker.process.stop(signal, graceMs);
+    if (status.code !== 0) {
+      killPid(worker.info.pid, 'SIGKILL');
+      await processGone(worker.info.pid);
+    }
+    return status;
+  }
+
   #forget(worker: RunningWorker): void {
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
+  }
+}
+
+/** Resolves once `pid` no longer runs (a zombie counts as gone: its parent, the nanny, may be dead already). */
+async function processGone(pid: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && running(pid)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return !/^\d+ \(.*\) [ZX]/s.test(stat);
+  } catch {
+    // No /proc (not Linux) or no such process: ask the kernel directly.
+    try {
+      process.kill(pid, 0);
+      return process.platform !== 'linux';
+    } catch {
+      return false;
+    }
   }
 }
 

@@ -2,8 +2,9 @@
 // encoded form, so the byte length *is* the measured size. Small values that JSON represents exactly use JSON
 // (native and 4-7x cheaper than V8's serializer for the scalars most tasks pass around); everything else uses
 // V8's structured-clone serializer (typed arrays, Map, Set, Date, BigInt and cycles survive; functions and
-// class identity do not).
+// class identity do not). Apache Arrow tables use the Arrow IPC stream format (columnar, zero-parse on decode).
 import { deserialize, serialize } from 'node:v8';
+import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
 import { LoomError } from './errors.js';
 import { isSmallJsonValue } from './json-safe.js';
 import { pb, type loom } from './wire.js';
@@ -17,6 +18,8 @@ export interface EncodedValue {
 
 export function encodeValue(value: unknown, what = 'value'): EncodedValue {
   try {
+    // Before the JSON/V8 checks: a Table is a class instance V8 would flatten into an unusable plain object.
+    if (value instanceof Table) return { codec: 'arrow-ipc', bytes: tableToIPC(value, 'stream') };
     if (isSmallJsonValue(value)) return { codec: 'json', bytes: Buffer.from(JSON.stringify(value)) };
     return { codec: 'v8', bytes: serialize(value) };
   } catch (error) {
@@ -35,7 +38,7 @@ export function decodeValue(encoded: EncodedValue): unknown {
     case 'json':
       return JSON.parse(asBuffer(encoded.bytes).toString('utf8'));
     case 'arrow-ipc':
-      throw new LoomError('SERIALIZATION_FAILED', 'Arrow IPC values need the Arrow codec, which this build does not include');
+      return tableFromIPC(encoded.bytes);
   }
 }
 

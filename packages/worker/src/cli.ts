@@ -2,6 +2,9 @@
 // (a supervising process such as LocalCluster waits for it), and closes gracefully on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
 import { parseBytes, type TlsFiles } from '@loom/protocol';
+import { parseThreshold } from './memory-manager.js';
+import { NANNY_PID_ENV, runNanny } from './nanny.js';
+import { SPILL_COMPRESSIONS, type SpillCompression } from './spill-file.js';
 import { startWorker, type WorkerOptions } from './worker.js';
 
 export const USAGE = `Usage: loom-worker <scheduler-address> [options]
@@ -11,6 +14,14 @@ Connects to a Loom scheduler and runs its tasks.
 Options:
   --nthreads N              task threads (tasks run at once); default 1
   --memory-limit SIZE       memory this worker may use, e.g. 4GiB; default: total machine memory
+  --memory-target FRACTION  spill least recently used results above this share of the limit in managed
+                            bytes; default 0.6 ('false' turns a threshold off)
+  --memory-spill FRACTION   keep spilling while process RSS is above this share; default 0.7
+  --memory-pause FRACTION   start no new task while process RSS is above this share; default 0.8
+  --memory-terminate FRACTION  the nanny restarts the worker above this share; default 0.95
+  --local-directory DIR     where the worker's scratch directory (spill files) goes; default the OS temp dir
+  --spill-compression C     none|gzip|deflate|brotli; default none
+  --no-nanny                run the worker in this process, without a supervising nanny
   --resources LIST          abstract resources offered, e.g. GPU=1,FOO=2
   --name NAME               unique worker name; default worker-<pid>-<random>
   --host HOST               address the data server listens on; default 127.0.0.1
@@ -46,6 +57,13 @@ export function parseWorkerArgs(argv: string[]): WorkerOptions | undefined {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'tls-ca': { type: 'string' },
+        'memory-target': { type: 'string' },
+        'memory-spill': { type: 'string' },
+        'memory-pause': { type: 'string' },
+        'memory-terminate': { type: 'string' },
+        'local-directory': { type: 'string' },
+        'spill-compression': { type: 'string' },
+        'no-nanny': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -70,6 +88,29 @@ export function parseWorkerArgs(argv: string[]): WorkerOptions | undefined {
       throw new UsageError(`--memory-limit: ${(error as Error).message}`);
     }
   }
+  const thresholds = [
+    ['--memory-target', 'memoryTarget'],
+    ['--memory-spill', 'memorySpill'],
+    ['--memory-pause', 'memoryPause'],
+    ['--memory-terminate', 'memoryTerminate'],
+  ] as const;
+  for (const [flag, option] of thresholds) {
+    const text = values[flag.slice(2) as 'memory-target'];
+    if (text === undefined) continue;
+    try {
+      options[option] = parseThreshold(flag, text);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  if (values['local-directory'] !== undefined) options.localDirectory = values['local-directory'];
+  const compression = values['spill-compression'];
+  if (compression !== undefined) {
+    if (!SPILL_COMPRESSIONS.includes(compression as SpillCompression)) {
+      throw new UsageError(`--spill-compression must be one of ${SPILL_COMPRESSIONS.join(', ')}, got '${compression}'`);
+    }
+    options.spillCompression = compression as SpillCompression;
+  }
   if (values.resources !== undefined) options.resources = parseResources(values.resources);
   if (values.name !== undefined) options.name = values.name;
   if (values.host !== undefined) options.host = values.host;
@@ -84,15 +125,25 @@ export function parseWorkerArgs(argv: string[]): WorkerOptions | undefined {
   return options;
 }
 
-/** Runs a worker until it closes (signal or scheduler shutdown). */
+/**
+ * Runs a worker until it closes (signal or scheduler shutdown): by default under a nanny (a parent process that
+ * restarts it when it dies or runs out of memory), with --no-nanny in this process.
+ */
 export async function runWorker(argv: string[]): Promise<void> {
   const options = parseWorkerArgs(argv);
   if (!options) {
     process.stdout.write(USAGE);
     return;
   }
-  const worker = await startWorker(options);
-  process.stdout.write(`LOOM_READY ${JSON.stringify({ role: 'worker', id: worker.id, name: worker.name, address: worker.address })}\n`);
+  if (!argv.includes('--no-nanny')) {
+    const code = await runNanny(argv, options);
+    if (code !== 0) process.exitCode = code;
+    return;
+  }
+  const worker = await startUnderNanny(options);
+  const ready = { role: 'worker', id: worker.id, name: worker.name, address: worker.address, pid: process.pid, localDirectory: worker.localDirectory };
+  process.stdout.write(`LOOM_READY ${JSON.stringify(ready)}\n`);
+  const stopWatching = watchNanny();
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     // A second signal means "now": the user gave up on the graceful close.
@@ -105,10 +156,40 @@ export async function runWorker(argv: string[]): Promise<void> {
   try {
     await worker.closed;
   } finally {
+    stopWatching();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
+
+/** A restarted worker may reach the scheduler before it noticed the old one's death: retry the name briefly. */
+async function startUnderNanny(options: WorkerOptions): Promise<Awaited<ReturnType<typeof startWorker>>> {
+  const deadline = Date.now() + (process.env[NANNY_PID_ENV] ? NAME_RETRY_MS : 0);
+  for (;;) {
+    try {
+      return await startWorker(options);
+    } catch (error) {
+      if (Date.now() >= deadline || !/already connected/.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+/** A worker whose nanny died (SIGKILL) exits too rather than live on unsupervised. */
+function watchNanny(): () => void {
+  const nanny = Number(process.env[NANNY_PID_ENV]);
+  if (!Number.isInteger(nanny) || nanny <= 0) return () => undefined;
+  const timer = setInterval(() => {
+    if (process.ppid !== nanny) {
+      process.stderr.write('loom-worker: the nanny process is gone; exiting\n');
+      process.exit(1);
+    }
+  }, 250);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+const NAME_RETRY_MS = 10_000;
 
 function integer(flag: string, text: string, min: number, max: number): number {
   const value = Number(text);

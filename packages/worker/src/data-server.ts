@@ -14,6 +14,8 @@ export interface DataServerOptions {
   maxMessageBytes: number | undefined;
   store: DataStore;
   logger: Logger;
+  /** How many GetData calls may stream at once right now (the worker lowers it while paused); default no limit. */
+  streamLimit?: () => number;
 }
 
 export interface DataServer {
@@ -23,18 +25,23 @@ export interface DataServer {
   close(graceMs: number): Promise<void>;
   /** Cuts every call off at once. */
   forceClose(): void;
+  /** The stream limit may have risen: lets waiting calls go. */
+  wakeWaiting(): void;
 }
 
 type GetDataCall = ServerWritableStream<loom.v1.IGetDataRequest, loom.v1.IDataChunk>;
 
 export async function startDataServer(options: DataServerOptions): Promise<DataServer> {
   const server = new Server(grpcOptions(options.maxMessageBytes));
+  const gate = new StreamGate(options.streamLimit ?? (() => Infinity));
   server.addService(workerService, {
     getData: (call: GetDataCall) => {
-      void serveGetData(call, options).catch((error: unknown) => {
-        options.logger.warn({ err: error, peer: call.getPeer() }, 'GetData failed');
-        call.emit('error', { code: status.INTERNAL, details: `GetData failed: ${(error as Error).message}` });
-      });
+      void gate
+        .run(() => serveGetData(call, options))
+        .catch((error: unknown) => {
+          options.logger.warn({ err: error, peer: call.getPeer() }, 'GetData failed');
+          call.emit('error', { code: status.INTERNAL, details: `GetData failed: ${(error as Error).message}` });
+        });
     },
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -55,7 +62,35 @@ export async function startDataServer(options: DataServerOptions): Promise<DataS
         });
       }),
     forceClose: () => server.forceShutdown(),
+    wakeWaiting: () => gate.wake(),
   };
+}
+
+/** Admits at most `limit()` calls at once; the rest wait in arrival order (a paused worker serves one at a time). */
+class StreamGate {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: () => number) {}
+
+  async run(serve: () => Promise<void>): Promise<void> {
+    // A woken call was counted active by wake(), so no later arrival can slip in between.
+    if (this.active >= this.limit()) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active += 1;
+    try {
+      await serve();
+    } finally {
+      this.active -= 1;
+      this.wake();
+    }
+  }
+
+  wake(): void {
+    while (this.waiting.length > 0 && this.active < this.limit()) {
+      this.active += 1;
+      (this.waiting.shift() as () => void)();
+    }
+  }
 }
 
 async function serveGetData(call: GetDataCall, options: DataServerOptions): Promise<void> {
@@ -68,18 +103,25 @@ async function serveGetData(call: GetDataCall, options: DataServerOptions): Prom
   const chunkBytes = Math.max(1, options.chunkBytes);
   for (const key of call.request.keys ?? []) {
     if (call.cancelled) return;
-    const value = await options.store.get(key);
+    const value = await options.store.stream(key, chunkBytes);
     if (!value) {
       if (!call.write({ key, missing: true })) await drained(call);
       continue;
     }
-    const { bytes } = value;
     const codec = codecToWire(value.codec);
-    // A zero-length value still gets one chunk, so the reader learns its codec and that it is complete.
-    for (let offset = 0; offset === 0 || offset < bytes.byteLength; offset += chunkBytes) {
-      if (call.cancelled) return;
-      const data = bytes.subarray(offset, Math.min(offset + chunkBytes, bytes.byteLength));
-      if (!call.write({ key, codec, totalBytes: bytes.byteLength, offset, data })) await drained(call);
+    const totalBytes = value.totalBytes;
+    let offset = 0;
+    try {
+      // A zero-length value still gets one (empty) chunk, so the reader learns its codec and that it is complete.
+      for await (const data of value.chunks) {
+        if (call.cancelled) return;
+        if (!call.write({ key, codec, totalBytes, offset, data })) await drained(call);
+        offset += data.byteLength;
+      }
+    } catch {
+      // The spill file turned out corrupt mid-way (the store reported the key lost): the reader drops its partial
+      // value on `missing`, and the last chunk of a corrupt file is never sent, so no wrong value completes.
+      if (!call.write({ key, missing: true })) await drained(call);
     }
   }
   call.end();

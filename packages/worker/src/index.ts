@@ -2,3 +2,5 @@
 // peers and clients; see README.md.
 export { startWorker, type WorkerHandle, type WorkerOptions } from './worker.js';
 export { runWorker, parseWorkerArgs, UsageError, USAGE } from './cli.js';
+export { readSpillFile, writeSpillFile, SpillFileError, type SpillCompression } from './spill-file.js';
+export { DEFAULT_THRESHOLDS, type MemoryThresholds } from './memory-manager.js';

@@ -5,7 +5,8 @@ import { UsageError, runWorker } from './cli.js';
 
 try {
   await runWorker(process.argv.slice(2));
-  process.exit(0);
+  // A nanny passes on its worker's exit status through process.exitCode.
+  process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
 } catch (error) {
   if (error instanceof UsageError) process.stderr.write(`loom-worker: ${error.message}\n`);
   else createLogger('worker').fatal({ err: error }, `worker failed: ${(error as Error).message}`);

@@ -53,11 +53,12 @@ interface Outgoing {
   failed: loom.v1.ITaskFailed[];
   missing: loom.v1.IMissingInputs[];
   handedBack: string[];
+  lostKeys: string[];
   metrics: loom.v1.IWorkerMetrics | undefined;
   closing: boolean;
 }
 
-const emptyOutgoing = (): Outgoing => ({ finished: [], failed: [], missing: [], handedBack: [], metrics: undefined, closing: false });
+const emptyOutgoing = (): Outgoing => ({ finished: [], failed: [], missing: [], handedBack: [], lostKeys: [], metrics: undefined, closing: false });
 
 export class SchedulerLink implements TaskReporter {
   private readonly client: Client;
@@ -158,6 +159,12 @@ export class SchedulerLink implements TaskReporter {
     this.scheduleFlush();
   }
 
+  /** Keys this worker no longer holds though it said it did (a corrupt or missing spill file). */
+  keysLost(keys: string[]): void {
+    this.outgoing.lostKeys.push(...keys);
+    this.scheduleFlush();
+  }
+
   metrics(metrics: WorkerMetrics): void {
     this.outgoing.metrics = { ...metrics };
     this.scheduleFlush();
@@ -200,7 +207,7 @@ export class SchedulerLink implements TaskReporter {
   private flush(): void {
     this.flushScheduled = false;
     const out = this.outgoing;
-    if (!out.closing && !out.metrics && out.finished.length + out.failed.length + out.missing.length + out.handedBack.length === 0) return;
+    if (!out.closing && !out.metrics && out.finished.length + out.failed.length + out.missing.length + out.handedBack.length + out.lostKeys.length === 0) return;
     this.outgoing = emptyOutgoing();
     if (!this.call || this.streamEnded || this.halfClosed) return;
     const message: loom.v1.IWorkerToScheduler = {
@@ -208,6 +215,7 @@ export class SchedulerLink implements TaskReporter {
       failed: out.failed,
       missing: out.missing,
       handedBack: out.handedBack,
+      lostKeys: out.lostKeys,
       ...(out.metrics ? { metrics: out.metrics } : {}),
       ...(out.closing ? { closing: true } : {}),
     };

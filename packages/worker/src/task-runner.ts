@@ -45,6 +45,8 @@ export class TaskRunner {
   private nextSeq = 0;
   private inlineValueBytes = 0;
   private closing = false;
+  /** Memory is short: tasks stay ready but none starts (the memory manager decides). */
+  private paused = false;
   private dispatchScheduled = false;
   private idleWaiters: Array<() => void> = [];
   /** Recent task duration per function id, to size thread batches. */
@@ -55,6 +57,13 @@ export class TaskRunner {
   /** Values at most this large travel inline in TaskFinished when the scheduler asks for them. */
   setInlineValueBytes(bytes: number): void {
     this.inlineValueBytes = bytes;
+  }
+
+  /** While paused no task starts; running ones finish. Resuming starts ready tasks at once. */
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    if (!paused) this.scheduleDispatch();
   }
 
   define(functions: FunctionSpec[]): void {
@@ -268,7 +277,7 @@ export class TaskRunner {
 
   /** Dispatch once per event-loop turn, so tasks that become ready together travel to a thread together. */
   private scheduleDispatch(): void {
-    if (this.dispatchScheduled || this.ready.length === 0) return;
+    if (this.dispatchScheduled || this.paused || this.ready.length === 0) return;
     this.dispatchScheduled = true;
     setImmediate(() => {
       this.dispatchScheduled = false;
@@ -284,6 +293,7 @@ export class TaskRunner {
    */
   private dispatch(): void {
     const { executor } = this.options;
+    if (this.paused) return;
     let idle = executor.idleCount;
     while (idle > 0 && this.ready.length > 0) {
       const share = Math.ceil(this.ready.length / idle);

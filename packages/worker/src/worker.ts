@@ -2,7 +2,9 @@
 // and the scheduler session together, and owns the worker's lifecycle (heartbeats, graceful close, and what
 // happens when the scheduler goes away).
 import { randomBytes } from 'node:crypto';
-import { totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import {
   LoomError,
   assertSafeBind,
@@ -12,8 +14,10 @@ import {
   type Logger,
   type TlsFiles,
 } from '@loom/protocol';
-import { MemoryStore } from './data-store.js';
 import { startDataServer, type DataServer } from './data-server.js';
+import { DEFAULT_THRESHOLDS, MemoryManager, parseThreshold, type MemoryThresholds } from './memory-manager.js';
+import { SpillStore } from './spill-store.js';
+import { SPILL_COMPRESSIONS, type SpillCompression } from './spill-file.js';
 import { PeerFetcher } from './peer-fetch.js';
 import { SchedulerLink } from './scheduler-link.js';
 import { TaskRunner } from './task-runner.js';
@@ -27,6 +31,20 @@ export interface WorkerOptions {
   nthreads?: number;
   /** Reported to the scheduler; bytes or a size such as '4GiB'. Default: the machine's total memory. */
   memoryLimit?: number | string;
+  /** Spill least recently used results above this fraction of memoryLimit in managed bytes. Default 0.6. */
+  memoryTarget?: number | false;
+  /** Spill (LRU) while process RSS is above this fraction of memoryLimit. Default 0.7. */
+  memorySpill?: number | false;
+  /** Start no task and throttle GetData while process RSS is above this fraction. Default 0.8. */
+  memoryPause?: number | false;
+  /** The nanny kills and restarts the worker above this fraction (the worker itself only validates it). Default 0.95. */
+  memoryTerminate?: number | false;
+  /** Where the worker's fresh scratch directory (spill files) is created. Default: os.tmpdir(). */
+  localDirectory?: string;
+  /** Compression of spill files. Default 'none' (fastest; spilled bytes are then the encoded bytes plus 32). */
+  spillCompression?: SpillCompression;
+  /** How often memory is checked besides after every task result. Default 100 ms. */
+  memoryCheckIntervalMs?: number;
   /** Abstract resources this worker offers, e.g. { GPU: 1 }. */
   resources?: Record<string, number>;
   /** Unique in the cluster. Default: worker-<pid>-<random>. */
@@ -56,6 +74,10 @@ export interface WorkerHandle {
   readonly name: string;
   /** host:port of this worker's GetData service. */
   readonly address: string;
+  /** The scratch directory holding this worker's spill files; removed when the worker stops. */
+  readonly localDirectory: string;
+  /** Managed, spilled and resident bytes and whether the worker is paused, as the heartbeat reports them. */
+  memory(): { managedBytes: number; spilledBytes: number; rssBytes: number; paused: boolean };
   /** Graceful: hands back queued tasks, lets running ones finish and report, then stops everything. */
   close(): Promise<void>;
   /** Settles once the worker has stopped, whether by close() or because the scheduler asked it to. */
@@ -66,6 +88,8 @@ const DEFAULT_CHUNK_BYTES = 2 ** 20;
 const DEFAULT_HEARTBEAT_MS = 1_000;
 const STREAM_END_GRACE_MS = 5_000;
 const DATA_SERVER_GRACE_MS = 2_000;
+/** GetData calls served at once while paused. */
+const PAUSED_GETDATA_STREAMS = 1;
 
 export async function startWorker(options: WorkerOptions): Promise<WorkerHandle> {
   const nthreads = options.nthreads ?? 1;
@@ -76,7 +100,20 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const name = options.name ?? `worker-${process.pid}-${randomBytes(3).toString('hex')}`;
   const memoryLimit = options.memoryLimit === undefined ? totalmem() : parseBytes(options.memoryLimit);
   const logger = createLogger('worker', { worker: name });
-  const store = new MemoryStore();
+  const thresholds = memoryThresholds(options);
+  const compression = options.spillCompression ?? 'none';
+  if (!SPILL_COMPRESSIONS.includes(compression)) throw new RangeError(`spillCompression must be one of ${SPILL_COMPRESSIONS.join(', ')}, got '${compression}'`);
+  const parent = options.localDirectory ?? tmpdir();
+  mkdirSync(parent, { recursive: true });
+  // Link is set once the session exists; a spill file found corrupt before that has no one to tell yet.
+  let reportLost: (keys: string[]) => void = () => undefined;
+  const store = new SpillStore({
+    directory: mkdtempSync(join(parent, 'loom-worker-')),
+    compression,
+    onLost: (keys) => reportLost(keys),
+    logger,
+  });
+  let paused = false;
 
   // The data server comes first: its address is part of the hello.
   const server = await startDataServer({
@@ -88,16 +125,54 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     maxMessageBytes: options.maxMessageBytes,
     store,
     logger,
+    // A paused worker still serves its data (peers may need it to make progress) but one caller at a time.
+    streamLimit: () => (paused ? PAUSED_GETDATA_STREAMS : Infinity),
+  }).catch((error: unknown) => {
+    store.close();
+    throw error;
   });
-  const worker = new LoomWorker(options, { name, address: server.address, nthreads, memoryLimit, token, logger, store, server });
+  const worker = new LoomWorker(options, {
+    name,
+    address: server.address,
+    nthreads,
+    memoryLimit,
+    thresholds,
+    token,
+    logger,
+    store,
+    server,
+    setPaused: (value) => {
+      paused = value;
+      if (!value) server.wakeWaiting();
+    },
+  });
+  reportLost = (keys) => worker.keysLost(keys);
   try {
     const id = await worker.start();
-    logger.info({ id, address: server.address, scheduler: options.schedulerAddress, nthreads }, 'worker started');
-    return { id, name, address: server.address, close: () => worker.close(), closed: worker.closed };
+    logger.info({ id, address: server.address, scheduler: options.schedulerAddress, nthreads, localDirectory: store.directory }, 'worker started');
+    return {
+      id,
+      name,
+      address: server.address,
+      localDirectory: store.directory,
+      memory: () => worker.memory(),
+      close: () => worker.close(),
+      closed: worker.closed,
+    };
   } catch (error) {
     await worker.abort();
     throw error;
   }
+}
+
+/** The thresholds from the options, validated; the terminate fraction is checked here though the nanny applies it. */
+export function memoryThresholds(options: Pick<WorkerOptions, 'memoryTarget' | 'memorySpill' | 'memoryPause' | 'memoryTerminate'>): MemoryThresholds {
+  return {
+    target: parseThreshold('memoryTarget', options.memoryTarget ?? DEFAULT_THRESHOLDS.target),
+    spill: parseThreshold('memorySpill', options.memorySpill ?? DEFAULT_THRESHOLDS.spill),
+    pause: parseThreshold('memoryPause', options.memoryPause ?? DEFAULT_THRESHOLDS.pause),
+    terminate: parseThreshold('memoryTerminate', options.memoryTerminate ?? DEFAULT_THRESHOLDS.terminate),
+  };
 }
 
 interface WorkerParts {
@@ -105,10 +180,13 @@ interface WorkerParts {
   address: string;
   nthreads: number;
   memoryLimit: number;
+  thresholds: MemoryThresholds;
   token: string | undefined;
   logger: Logger;
-  store: MemoryStore;
+  store: SpillStore;
   server: DataServer;
+  /** Tells the data server to throttle (or not). */
+  setPaused(paused: boolean): void;
 }
 
 class LoomWorker {
@@ -116,6 +194,7 @@ class LoomWorker {
   private readonly pool: ThreadPool;
   private readonly fetcher: PeerFetcher;
   private readonly runner: TaskRunner;
+  private readonly memoryManager: MemoryManager;
   private heartbeat: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private markClosed!: () => void;
@@ -138,13 +217,40 @@ class LoomWorker {
     this.pool = new ThreadPool(
       parts.nthreads,
       {
-        results: (results) => this.runner.onResults(results),
+        results: (results) => {
+          this.runner.onResults(results);
+          // Task threads share this process: a task that read a large partition shows in RSS right now.
+          this.memoryManager.check();
+        },
         requeue: (tasks) => this.runner.onRequeue(tasks),
         fatal: (error) => this.fail(new LoomError('INTERNAL', error.message)),
       },
       logger,
     );
     this.runner = new TaskRunner({ store, fetcher: this.fetcher, executor: this.pool, reporter: this.link, address, logger });
+    this.memoryManager = new MemoryManager({
+      store,
+      memoryLimit: parts.memoryLimit,
+      thresholds: parts.thresholds,
+      rss: () => process.memoryUsage.rss(),
+      onPauseChange: (paused) => {
+        this.runner.setPaused(paused);
+        parts.setPaused(paused);
+        // The scheduler must stop assigning now, not at the next heartbeat.
+        this.sendHeartbeat();
+      },
+      logger,
+      intervalMs: options.memoryCheckIntervalMs,
+    });
+  }
+
+  keysLost(keys: string[]): void {
+    this.link.keysLost(keys);
+  }
+
+  memory(): { managedBytes: number; spilledBytes: number; rssBytes: number; paused: boolean } {
+    const { store } = this.parts;
+    return { managedBytes: store.managedBytes, spilledBytes: store.spilledBytes, rssBytes: process.memoryUsage.rss(), paused: this.memoryManager.paused };
   }
 
   async start(): Promise<string> {
@@ -156,6 +262,7 @@ class LoomWorker {
         const interval = w.heartbeatIntervalMs > 0 ? w.heartbeatIntervalMs : DEFAULT_HEARTBEAT_MS;
         this.heartbeat = setInterval(() => this.sendHeartbeat(), interval);
         this.heartbeat.unref();
+        this.memoryManager.start();
         // The scheduler learns our memory figures at once rather than one interval later.
         this.sendHeartbeat();
       },
@@ -173,10 +280,12 @@ class LoomWorker {
   /** Stops everything at once, reporting nothing more. */
   async abort(): Promise<void> {
     clearInterval(this.heartbeat);
+    this.memoryManager.stop();
     this.link.abort();
     this.fetcher.close();
     this.parts.server.forceClose();
     await this.pool.close();
+    this.parts.store.close();
   }
 
   private apply(instructions: SchedulerInstructions): void {
@@ -191,15 +300,7 @@ class LoomWorker {
   }
 
   private sendHeartbeat(): void {
-    const { store } = this.parts;
-    this.link.metrics({
-      managedBytes: store.managedBytes,
-      spilledBytes: store.spilledBytes,
-      rssBytes: process.memoryUsage.rss(),
-      executing: this.runner.executing,
-      ready: this.runner.queued,
-      paused: false,
-    });
+    this.link.metrics({ ...this.memory(), executing: this.runner.executing, ready: this.runner.queued });
   }
 
   private async closeGracefully(): Promise<void> {
@@ -209,10 +310,12 @@ class LoomWorker {
     this.link.announceClosing(handedBack);
     await this.runner.whenIdle();
     clearInterval(this.heartbeat);
+    this.memoryManager.stop();
     await this.link.close(STREAM_END_GRACE_MS);
     await server.close(DATA_SERVER_GRACE_MS);
     this.fetcher.close();
     await this.pool.close();
+    this.parts.store.close();
     logger.info('worker closed');
     this.markClosed();
   }

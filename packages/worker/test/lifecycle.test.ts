@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isLoomError } from '@loom/protocol';
 import { parseWorkerArgs, UsageError } from '../src/index.js';
@@ -13,7 +14,7 @@ const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
 interface WorkerProcess {
   child: ChildProcessWithoutNullStreams;
-  ready: { role: string; id: string; name: string; address: string };
+  ready: { role: string; id: string; name: string; address: string; pid: number; localDirectory: string };
   stdout: () => string;
   stderr: () => string;
   exited: Promise<number | null>;
@@ -58,7 +59,17 @@ describe('worker lifecycle', () => {
     const sessionPromise = fake.nextSession();
     const worker = await spawnWorker([fake.address, '--nthreads', '1', '--name', 'cli-worker', '--resources', 'GPU=1,FOO=2']);
     const session = await sessionPromise;
-    assert.deepEqual(worker.ready, { role: 'worker', id: worker.ready.id, name: 'cli-worker', address: session.hello.address });
+    // By default main.js is a nanny: the line is its worker's, passed through, naming the worker's own pid.
+    assert.deepEqual(worker.ready, {
+      role: 'worker',
+      id: worker.ready.id,
+      name: 'cli-worker',
+      address: session.hello.address,
+      pid: session.hello.pid,
+      localDirectory: worker.ready.localDirectory,
+    });
+    assert.notEqual(worker.ready.pid, worker.child.pid, 'the worker runs in a child of the nanny');
+    assert.ok(existsSync(worker.ready.localDirectory));
     assert.match(worker.ready.id, /^w-\d+$/);
     assert.deepEqual({ ...session.hello.resources }, { GPU: 1, FOO: 2 });
     assert.equal(worker.stdout().trim().split('\n').length, 1);
@@ -75,11 +86,13 @@ describe('worker lifecycle', () => {
     assert.deepEqual(session.handedBack.sort(), ['cli-q1', 'cli-q2']);
     assert.ok(session.finished.has('cli-slow'), 'the running task finishes and is reported before the worker leaves');
     await session.waitUntil(() => session.ended, 'the session to end');
+    assert.equal(existsSync(worker.ready.localDirectory), false, 'the scratch directory is removed on exit');
   });
 
   test('a worker that loses its scheduler exits with a non-zero status', async () => {
     const sessionPromise = fake.nextSession();
-    const worker = await spawnWorker([fake.address]);
+    // Without a nanny: one would restart a worker whose scheduler is still reachable.
+    const worker = await spawnWorker([fake.address, '--no-nanny']);
     const session = await sessionPromise;
     session.drop();
     const code = await worker.exited;

@@ -1,0 +1,415 @@
+// Growable Arrow columns filled straight from CSV field bytes: numbers, booleans and timestamps are parsed
+// without making strings, text bytes are copied into the Utf8 data buffer as they are. An empty unquoted field
+// is null in every column type (pandas reads it as NaN); a quoted empty field is an empty string.
+import { Bool, DataType, Float64, Int32, makeData, TimestampMillisecond, Utf8, type Data } from 'apache-arrow';
+import { FIELD_ESCAPED, FIELD_QUOTED, QUOTE } from './csv-tokenizer.js';
+import type { CsvType } from './csv-types.js';
+
+export interface ColumnBuilder {
+  readonly length: number;
+  /** Appends one field; returns undefined, or why the bytes are not a value of this column's type. */
+  append(buf: Uint8Array, start: number, end: number, flags: number): string | undefined;
+  /** Drops rows from the end (a row that turned out bad after some of its fields were appended). */
+  truncate(length: number): void;
+  finish(): Data;
+}
+
+export function makeColumnBuilder(type: CsvType): ColumnBuilder {
+  switch (type) {
+    case 'int32':
+      return new NumberColumn(new Int32(), Int32Array, parseInt32);
+    case 'float64':
+      return new NumberColumn(new Float64(), Float64Array, parseFloat64);
+    case 'timestamp':
+      return new TimestampColumn();
+    case 'bool':
+      return new BoolColumn();
+    case 'utf8':
+      return new Utf8Column();
+  }
+}
+
+/** Per-row validity bytes, packed into Arrow's bitmap at the end. */
+class Validity {
+  bytes = new Uint8Array(1024);
+  nulls = 0;
+
+  set(row: number, valid: boolean): void {
+    if (row >= this.bytes.length) this.bytes = grow(this.bytes, row + 1);
+    this.bytes[row] = valid ? 1 : 0;
+    if (!valid) this.nulls++;
+  }
+
+  truncate(from: number, to: number): void {
+    for (let i = to; i < from; i++) if (this.bytes[i] === 0) this.nulls--;
+  }
+
+  bitmap(length: number): Uint8Array | undefined {
+    if (this.nulls === 0) return undefined;
+    return packBits(this.bytes, length);
+  }
+}
+
+const NOT_A_VALUE = Symbol('not a value');
+type Parser = (buf: Uint8Array, start: number, end: number) => number | typeof NOT_A_VALUE;
+
+class NumberColumn<A extends Int32Array | Float64Array> implements ColumnBuilder {
+  length = 0;
+  private values: A;
+  private readonly validity = new Validity();
+
+  constructor(
+    private readonly type: Int32 | Float64,
+    ArrayType: new (n: number) => A,
+    private readonly parse: Parser,
+  ) {
+    this.values = new ArrayType(1024);
+  }
+
+  append(buf: Uint8Array, start: number, end: number, flags: number): string | undefined {
+    const row = this.length;
+    if (start === end && !(flags & FIELD_QUOTED)) {
+      this.validity.set(row, false);
+    } else {
+      const value = this.parse(buf, start, end);
+      if (value === NOT_A_VALUE) return notA(this.type instanceof Int32 ? 'an int32' : 'a float64', buf, start, end, flags);
+      if (row >= this.values.length) this.values = grow(this.values, row + 1);
+      this.values[row] = value;
+      this.validity.set(row, true);
+    }
+    this.length = row + 1;
+    return undefined;
+  }
+
+  truncate(length: number): void {
+    this.validity.truncate(this.length, length);
+    this.length = length;
+  }
+
+  finish(): Data {
+    return makeData({
+      type: this.type as DataType,
+      length: this.length,
+      nullCount: this.validity.nulls,
+      nullBitmap: this.validity.bitmap(this.length),
+      data: this.values.subarray(0, this.length),
+    } as never);
+  }
+}
+
+class TimestampColumn implements ColumnBuilder {
+  length = 0;
+  // int64 milliseconds written as (low, high) int32 pairs: no BigInt per value.
+  private words = new Int32Array(2048);
+  private readonly validity = new Validity();
+
+  append(buf: Uint8Array, start: number, end: number, flags: number): string | undefined {
+    const row = this.length;
+    if (start === end && !(flags & FIELD_QUOTED)) {
+      this.validity.set(row, false);
+    } else {
+      const ms = parseTimestamp(buf, start, end);
+      if (ms === NOT_A_VALUE) return notA('a timestamp (YYYY-MM-DD[ HH:MM[:SS[.fff]]][Z|±HH:MM])', buf, start, end, flags);
+      if (2 * row + 1 >= this.words.length) this.words = grow(this.words, 2 * row + 2);
+      const high = Math.floor(ms / 4294967296);
+      this.words[2 * row] = (ms - high * 4294967296) | 0;
+      this.words[2 * row + 1] = high;
+      this.validity.set(row, true);
+    }
+    this.length = row + 1;
+    return undefined;
+  }
+
+  truncate(length: number): void {
+    this.validity.truncate(this.length, length);
+    this.length = length;
+  }
+
+  finish(): Data {
+    return makeData({
+      type: new TimestampMillisecond(),
+      length: this.length,
+      nullCount: this.validity.nulls,
+      nullBitmap: this.validity.bitmap(this.length),
+      data: new BigInt64Array(this.words.buffer, 0, this.length),
+    });
+  }
+}
+
+class BoolColumn implements ColumnBuilder {
+  length = 0;
+  private values = new Uint8Array(1024);
+  private readonly validity = new Validity();
+
+  append(buf: Uint8Array, start: number, end: number, flags: number): string | undefined {
+    const row = this.length;
+    if (start === end && !(flags & FIELD_QUOTED)) {
+      this.validity.set(row, false);
+    } else {
+      const value = parseBool(buf, start, end);
+      if (value === undefined) return notA('a bool (true/false/1/0)', buf, start, end, flags);
+      if (row >= this.values.length) this.values = grow(this.values, row + 1);
+      this.values[row] = value ? 1 : 0;
+      this.validity.set(row, true);
+    }
+    this.length = row + 1;
+    return undefined;
+  }
+
+  truncate(length: number): void {
+    this.validity.truncate(this.length, length);
+    this.length = length;
+  }
+
+  finish(): Data {
+    return makeData({
+      type: new Bool(),
+      length: this.length,
+      nullCount: this.validity.nulls,
+      nullBitmap: this.validity.bitmap(this.length),
+      data: packBits(this.values, this.length),
+    });
+  }
+}
+
+class Utf8Column implements ColumnBuilder {
+  length = 0;
+  private bytes = new Uint8Array(64 * 1024);
+  private byteLength = 0;
+  private offsets = new Int32Array(1025);
+  private readonly validity = new Validity();
+
+  append(buf: Uint8Array, start: number, end: number, flags: number): string | undefined {
+    const row = this.length;
+    if (row + 1 >= this.offsets.length) this.offsets = grow(this.offsets, row + 2);
+    if (start === end && !(flags & FIELD_QUOTED)) {
+      this.validity.set(row, false);
+    } else {
+      let at = this.byteLength;
+      if (at + (end - start) > this.bytes.length) this.bytes = grow(this.bytes, at + (end - start));
+      if (flags & FIELD_ESCAPED) {
+        for (let i = start; i < end; i++) {
+          const c = buf[i] as number;
+          this.bytes[at++] = c;
+          if (c === QUOTE) i++; // "" inside a quoted field is one quote
+        }
+      } else if (end - start < 64) {
+        // A byte loop beats subarray()+set() for the short strings most CSV fields are.
+        const bytes = this.bytes;
+        for (let i = start; i < end; i++) bytes[at++] = buf[i] as number;
+      } else {
+        this.bytes.set(buf.subarray(start, end), at);
+        at += end - start;
+      }
+      this.byteLength = at;
+      this.validity.set(row, true);
+    }
+    this.offsets[row + 1] = this.byteLength;
+    this.length = row + 1;
+    return undefined;
+  }
+
+  truncate(length: number): void {
+    this.validity.truncate(this.length, length);
+    this.length = length;
+    this.byteLength = this.offsets[length] as number;
+  }
+
+  finish(): Data {
+    return makeData({
+      type: new Utf8(),
+      length: this.length,
+      nullCount: this.validity.nulls,
+      nullBitmap: this.validity.bitmap(this.length),
+      valueOffsets: this.offsets.subarray(0, this.length + 1),
+      data: this.bytes.subarray(0, this.byteLength),
+    });
+  }
+}
+
+function notA(what: string, buf: Uint8Array, start: number, end: number, flags: number): string {
+  const text = Buffer.from(buf.buffer, buf.byteOffset + start, Math.min(end - start, 60)).toString('utf8');
+  const shown = flags & FIELD_ESCAPED ? text.replaceAll('""', '"') : text;
+  return `expected ${what}, found ${JSON.stringify(shown)}${end - start > 60 ? '...' : ''}`;
+}
+
+function grow<A extends Uint8Array | Int32Array | Float64Array>(array: A, atLeast: number): A {
+  const next = new (array.constructor as new (n: number) => A)(Math.max(atLeast, array.length * 2));
+  next.set(array);
+  return next;
+}
+
+function packBits(bytes: Uint8Array, length: number): Uint8Array {
+  const bits = new Uint8Array((length + 7) >> 3);
+  for (let i = 0; i < length; i++) if (bytes[i]) bits[i >> 3]! |= 1 << (i & 7);
+  return bits;
+}
+
+// ---- value parsers over bytes -------------------------------------------------------------------------------
+
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+
+export function parseInt32(buf: Uint8Array, start: number, end: number): number | typeof NOT_A_VALUE {
+  let i = start;
+  const sign = buf[i] === MINUS ? -1 : 1;
+  if (buf[i] === MINUS || buf[i] === PLUS) i++;
+  if (i === end) return NOT_A_VALUE;
+  let value = 0;
+  for (; i < end; i++) {
+    const d = (buf[i] as number) - ZERO;
+    if (d < 0 || d > 9) return NOT_A_VALUE;
+    value = value * 10 + d;
+    if (value > 2147483648) return NOT_A_VALUE;
+  }
+  value *= sign;
+  return value > 2147483647 ? NOT_A_VALUE : value;
+}
+
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * Decimal text to the nearest double. Fast path (Clinger): at most 15 significant digits and a power of ten
+ * up to 22 are both exact doubles, so one multiply or divide rounds correctly. Anything else goes to Number().
+ */
+export function parseFloat64(buf: Uint8Array, start: number, end: number): number | typeof NOT_A_VALUE {
+  let i = start;
+  const negative = buf[i] === MINUS;
+  if (negative || buf[i] === PLUS) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let scale = 0;
+  let sawDigit = false;
+  let c = 0;
+  for (; i < end; i++) {
+    c = (buf[i] as number) - ZERO;
+    if (c < 0 || c > 9) break;
+    sawDigit = true;
+    if (mantissa !== 0 || c !== 0) digits++;
+    mantissa = mantissa * 10 + c;
+  }
+  if (i < end && buf[i] === DOT) {
+    for (i++; i < end; i++) {
+      c = (buf[i] as number) - ZERO;
+      if (c < 0 || c > 9) break;
+      sawDigit = true;
+      if (mantissa !== 0 || c !== 0) digits++;
+      mantissa = mantissa * 10 + c;
+      scale--;
+    }
+  }
+  if (i < end && (buf[i] === 0x65 || buf[i] === 0x45) && sawDigit) {
+    i++;
+    const expNegative = buf[i] === MINUS;
+    if (expNegative || buf[i] === PLUS) i++;
+    let exponent = 0;
+    const expStart = i;
+    for (; i < end && exponent < 100000; i++) {
+      c = (buf[i] as number) - ZERO;
+      if (c < 0 || c > 9) break;
+      exponent = exponent * 10 + c;
+    }
+    if (i === expStart) return NOT_A_VALUE;
+    scale += expNegative ? -exponent : exponent;
+  }
+  if (i === end && sawDigit && digits <= 15 && scale >= -22 && scale <= 22) {
+    const magnitude = scale < 0 ? mantissa / (POW10[-scale] as number) : mantissa * (POW10[scale] as number);
+    return negative ? -magnitude : magnitude;
+  }
+  return slowFloat(buf, start, end);
+}
+
+const FLOAT_SYNTAX = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:inf|infinity|Infinity|nan|NaN)$/;
+
+function slowFloat(buf: Uint8Array, start: number, end: number): number | typeof NOT_A_VALUE {
+  const text = Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
+  if (!FLOAT_SYNTAX.test(text)) return NOT_A_VALUE;
+  const lower = text.toLowerCase();
+  if (lower.endsWith('nan')) return NaN;
+  if (lower.endsWith('inf') || lower.endsWith('infinity')) return text.startsWith('-') ? -Infinity : Infinity;
+  return Number(text);
+}
+
+/** true/false in any case, or 1/0. */
+export function parseBool(buf: Uint8Array, start: number, end: number): boolean | undefined {
+  const n = end - start;
+  if (n === 1) {
+    if (buf[start] === 0x31) return true;
+    if (buf[start] === 0x30) return false;
+    return undefined;
+  }
+  const word = n === 4 ? 'true' : n === 5 ? 'false' : undefined;
+  if (word === undefined) return undefined;
+  for (let i = 0; i < n; i++) if (((buf[start + i] as number) | 0x20) !== word.charCodeAt(i)) return undefined;
+  return n === 4;
+}
+
+/** ISO-8601-ish local text to UTC milliseconds; no zone means UTC. */
+export function parseTimestamp(buf: Uint8Array, start: number, end: number): number | typeof NOT_A_VALUE {
+  let i = start;
+  const num = (width: number): number => {
+    if (i + width > end) return -1;
+    let value = 0;
+    for (let k = 0; k < width; k++) {
+      const d = (buf[i + k] as number) - ZERO;
+      if (d < 0 || d > 9) return -1;
+      value = value * 10 + d;
+    }
+    i += width;
+    return value;
+  };
+  const year = num(4);
+  if (year < 0 || buf[i++] !== MINUS) return NOT_A_VALUE;
+  const month = num(2);
+  if (month < 1 || month > 12 || buf[i++] !== MINUS) return NOT_A_VALUE;
+  const day = num(2);
+  if (day < 1 || day > 31) return NOT_A_VALUE;
+  let hour = 0;
+  let minute = 0;
+  let second = 0;
+  let ms = 0;
+  if (i < end && (buf[i] === 0x54 || buf[i] === 0x20)) {
+    i++;
+    hour = num(2);
+    if (hour < 0 || hour > 23 || buf[i++] !== 0x3a) return NOT_A_VALUE;
+    minute = num(2);
+    if (minute < 0 || minute > 59) return NOT_A_VALUE;
+    if (i < end && buf[i] === 0x3a) {
+      i++;
+      second = num(2);
+      if (second < 0 || second > 60) return NOT_A_VALUE;
+      if (i < end && buf[i] === DOT) {
+        i++;
+        let scale = 100;
+        const fractionStart = i;
+        for (; i < end; i++) {
+          const d = (buf[i] as number) - ZERO;
+          if (d < 0 || d > 9) break;
+          ms += d * scale;
+          scale /= 10;
+        }
+        if (i === fractionStart) return NOT_A_VALUE;
+        ms = Math.floor(ms);
+      }
+    }
+  }
+  let offsetMinutes = 0;
+  if (i < end && buf[i] === 0x5a) {
+    i++;
+  } else if (i < end && (buf[i] === PLUS || buf[i] === MINUS)) {
+    const sign = buf[i] === MINUS ? -1 : 1;
+    i++;
+    const hours = num(2);
+    if (hours < 0) return NOT_A_VALUE;
+    if (i < end && buf[i] === 0x3a) i++;
+    const minutes = i < end ? num(2) : 0;
+    if (minutes < 0) return NOT_A_VALUE;
+    offsetMinutes = sign * (hours * 60 + minutes);
+  }
+  if (i !== end) return NOT_A_VALUE;
+  return Date.UTC(year, month - 1, day, hour, minute, second, ms) - offsetMinutes * 60_000;
+}
+
+export { NOT_A_VALUE };

@@ -1,0 +1,82 @@
+// CSV blocks: for many block sizes the blocks together read back exactly the rows of the whole file, with
+// RFC 4180 quoting (delimiters, newlines and quotes inside fields), CRLF, no trailing newline and empty files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { concatTables, planCsvBlocks, readCsvBlock, type CsvSchema } from '../src/index.js';
+import { rowsOf, tempDir } from './helpers.js';
+
+const dir = tempDir('csv-blocks');
+const schema: CsvSchema = { columns: [{ name: 'id', type: 'int32' }, { name: 'text', type: 'utf8' }, { name: 'x', type: 'float64' }] };
+
+const TEXTS: Array<string | null> = [
+  'plain', 'a,b', 'line1\nline2', 'say "hi"', '', null, 'x\r\ny', 'héllo ✓', '"', '""', ',\n,',
+  // A quoted field that looks like CSV rows: a block starting inside it must not take it for rows.
+  '1,fake,2.5\n3,fake,4.5\n5,fake,6.5', 'ends with newline\n', '\nstarts with newline',
+];
+
+function quote(text: string | null, always: boolean): string {
+  if (text === null) return '';
+  if (always || text === '' || /[",\r\n]/.test(text)) return `"${text.replaceAll('"', '""')}"`;
+  return text;
+}
+
+function makeRows(count: number): Array<[number, string | null, number | null]> {
+  return Array.from({ length: count }, (_, i) => [i - 3, TEXTS[i % TEXTS.length] as string | null, i % 7 === 0 ? null : i * 1.25 - 40]);
+}
+
+function writeCsv(name: string, rows: Array<[number, string | null, number | null]>, newline: string, trailing: boolean): string {
+  const lines = ['id,text,x', ...rows.map(([id, text, x], i) => `${i % 5 === 0 ? `"${id}"` : id},${quote(text, i % 3 === 0)},${x ?? ''}`)];
+  const path = join(dir, name);
+  writeFileSync(path, lines.join(newline) + (trailing ? newline : ''));
+  return path;
+}
+
+async function readAll(path: string, blocksize: number): Promise<unknown[][]> {
+  const tables = await Promise.all(planCsvBlocks([path], blocksize).map((block) => readCsvBlock(block, schema)));
+  return rowsOf(concatTables(tables));
+}
+
+for (const [label, newline, trailing] of [['LF', '\n', true], ['CRLF', '\r\n', true], ['no trailing newline', '\n', false]] as const) {
+  test(`blocks reassemble the whole file exactly for many block sizes (${label})`, async () => {
+    const rows = makeRows(60);
+    const path = writeCsv(`rows-${label.replaceAll(' ', '-')}.csv`, rows, newline, trailing);
+    const expected = rows.map(([id, text, x]) => [id, text, x]);
+    for (const blocksize of [1, 2, 3, 5, 7, 11, 16, 31, 64, 100, 257, 1000, 1 << 20]) {
+      assert.deepEqual(await readAll(path, blocksize), expected, `blocksize ${blocksize}`);
+    }
+  });
+}
+
+test('an empty file and a header-only file read as empty tables with the schema', async () => {
+  const empty = join(dir, 'empty.csv');
+  writeFileSync(empty, '');
+  const headerOnly = join(dir, 'header-only.csv');
+  writeFileSync(headerOnly, 'id,text,x\n');
+  for (const path of [empty, headerOnly]) {
+    for (const blocksize of [1, 4, 100]) {
+      const tables = await Promise.all(planCsvBlocks([path], blocksize).map((block) => readCsvBlock(block, schema)));
+      const table = concatTables(tables);
+      assert.equal(table.numRows, 0);
+      assert.deepEqual(table.schema.fields.map((f) => `${f.name}:${String(f.type)}`), ['id:Int32', 'text:Utf8', 'x:Float64']);
+    }
+  }
+});
+
+test('blocks of several files keep file order and a global index', async () => {
+  const a = writeCsv('multi-a.csv', makeRows(5), '\n', true);
+  const b = writeCsv('multi-b.csv', makeRows(3), '\n', false);
+  const blocks = planCsvBlocks([a, b], 40);
+  assert.deepEqual(blocks.map((block) => block.index), blocks.map((_, i) => i));
+  const rows = rowsOf(concatTables(await Promise.all(blocks.map((block) => readCsvBlock(block, schema)))));
+  assert.deepEqual(rows.map((row) => row[0]), [-3, -2, -1, 0, 1, -3, -2, -1]);
+});
+
+test('a file whose quoted fields hold many newlines resyncs at every block start', async () => {
+  const rows = Array.from({ length: 200 }, (_, i) => [i, `para ${i}\n${'line,\n'.repeat(i % 9)}end "q" ${i}`, i / 2] as [number, string, number]);
+  const path = writeCsv('paragraphs.csv', rows, '\n', true);
+  for (const blocksize of [7, 50, 333, 4096]) {
+    assert.deepEqual(await readAll(path, blocksize), rows, `blocksize ${blocksize}`);
+  }
+});

@@ -1,0 +1,108 @@
+// CSV schema inference and dtypes, malformed rows (error naming file, line, byte and reason; or skip and
+// count), and the parse throughput of the block reader.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { concatTables, inferCsvSchema, PartitionError, planCsvBlocks, readCsvBlock, type CsvOptions } from '../src/index.js';
+import { rowsOf, tempDir } from './helpers.js';
+
+const dir = tempDir('csv-schema');
+
+function write(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+async function readAll(path: string, blocksize: number, options?: CsvOptions) {
+  const schema = await inferCsvSchema(path, options);
+  return concatTables(await Promise.all(planCsvBlocks([path], blocksize).map((block) => readCsvBlock(block, schema, options))));
+}
+
+test('inference picks the narrowest type per column from the sample; dtypes override', async () => {
+  const path = write('types.csv', [
+    'i,f,b,t,s,empty,big',
+    '1,1.5,true,2024-02-29,abc,,3000000000',
+    '-7,2,FALSE,2024-03-01 12:30:00.250,"x,y",,1',
+    ',1e3,,2024-03-01T00:00:00Z,,,2',
+  ].join('\n'));
+  const schema = await inferCsvSchema(path);
+  assert.deepEqual(schema.columns, [
+    { name: 'i', type: 'int32' }, { name: 'f', type: 'float64' }, { name: 'b', type: 'bool' }, { name: 't', type: 'timestamp' },
+    { name: 's', type: 'utf8' }, { name: 'empty', type: 'utf8' }, { name: 'big', type: 'float64' },
+  ]);
+  const table = await readAll(path, 1 << 20);
+  assert.deepEqual(rowsOf(table), [
+    [1, 1.5, true, Date.UTC(2024, 1, 29), 'abc', null, 3e9],
+    [-7, 2, false, Date.UTC(2024, 2, 1, 12, 30, 0, 250), 'x,y', null, 1],
+    [null, 1000, null, Date.UTC(2024, 2, 1), null, null, 2],
+  ]);
+  const overridden = await inferCsvSchema(path, { dtypes: { i: 'float64', t: 'utf8' } });
+  assert.deepEqual(overridden.columns.slice(0, 4).map((c) => c.type), ['float64', 'float64', 'bool', 'utf8']);
+  await assert.rejects(inferCsvSchema(path, { dtypes: { nope: 'int32' } }), /column "nope".*its columns are: i, f, b, t, s, empty, big/);
+});
+
+test('no header: columns are named column0..; other delimiters; duplicate names get suffixes', async () => {
+  const path = write('noheader.tsv', '1\tx\n2\ty\n');
+  const schema = await inferCsvSchema(path, { header: false, delimiter: '\t' });
+  assert.deepEqual(schema.columns, [{ name: 'column0', type: 'int32' }, { name: 'column1', type: 'utf8' }]);
+  const table = await readAll(path, 3, { header: false, delimiter: '\t' });
+  assert.deepEqual(rowsOf(table), [[1, 'x'], [2, 'y']]);
+  const dup = write('dup.csv', 'a,a,b\n1,2,3\n');
+  assert.deepEqual((await inferCsvSchema(dup)).columns.map((c) => c.name), ['a', 'a.1', 'b']);
+});
+
+test('a malformed row fails with the file, 1-based line, byte offset and reason, from any block', async () => {
+  const lines = ['a,b,c'];
+  for (let i = 1; i < 400; i++) lines.push(i === 250 ? `${i},"multi\nline",3,extra` : `${i},"q""uote",${i * 2}`);
+  const path = write('bad.csv', lines.join('\n') + '\n');
+  const byteOfRow = Buffer.byteLength(lines.slice(0, 250).join('\n') + '\n');
+  for (const blocksize of [64, 1000, 1 << 20]) {
+    await assert.rejects(readAll(path, blocksize), (error: unknown) => {
+      assert.ok(error instanceof PartitionError);
+      assert.equal(error.code, 'CSV_BAD_LINE');
+      assert.equal(error.message, `${path} line 251 (byte ${byteOfRow}): expected 3 fields, found 4`);
+      return true;
+    });
+  }
+  const typed = write('typed.csv', 'n,s\n1,a\n2,b\nthree,c\n');
+  await assert.rejects(readAll(typed, 1 << 20, { dtypes: { n: 'int32' } }), (error: unknown) => {
+    assert.match((error as Error).message, /typed\.csv line 4 \(byte 12\): column "n" \(int32\): expected an int32, found "three"/);
+    return true;
+  });
+});
+
+test("onBadLines 'skip' drops malformed rows and records the count in loom.skipped_rows", async () => {
+  const path = write('skip.csv', 'n,s\n1,a\n2,b,extra\nthree,c\n4,d\n5\n');
+  const schema = { columns: [{ name: 'n', type: 'int32' as const }, { name: 's', type: 'utf8' as const }] };
+  const blocks = planCsvBlocks([path], 8);
+  const tables = await Promise.all(blocks.map((block) => readCsvBlock(block, schema, { onBadLines: 'skip' })));
+  const total = tables.reduce((sum, table) => sum + Number(table.schema.metadata.get('loom.skipped_rows')), 0);
+  assert.equal(total, 3);
+  const table = concatTables(tables);
+  assert.equal(table.schema.metadata.get('loom.skipped_rows'), '3');
+  assert.deepEqual(rowsOf(table), [[1, 'a'], [4, 'd']]);
+});
+
+test('CSV parse throughput (diagnostic)', async (t) => {
+  const lines = ['id,name,score,flag,when'];
+  for (let i = 0; i < 300_000; i++) {
+    lines.push(`${i},"user ${i % 977}, the ${i % 3 === 0 ? '""quoted""' : 'plain'}",${(i * 0.37).toFixed(3)},${i % 2 === 0},2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:00:00`);
+  }
+  const path = write('throughput.csv', lines.join('\n') + '\n');
+  const bytes = Buffer.byteLength(lines.join('\n')) + 1;
+  const schema = await inferCsvSchema(path);
+  assert.deepEqual(schema.columns.map((c) => c.type), ['int32', 'utf8', 'float64', 'bool', 'timestamp']);
+  const [block] = planCsvBlocks([path], 1 << 30);
+  assert.ok(block);
+  await readCsvBlock(block, schema); // warm-up (JIT)
+  let best = Infinity;
+  for (let repeat = 0; repeat < 3; repeat++) {
+    const started = process.hrtime.bigint();
+    const table = await readCsvBlock(block, schema);
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
+    assert.equal(table.numRows, 300_000);
+  }
+  t.diagnostic(`readCsvBlock: ${(bytes / 1e6).toFixed(1)} MB, 5 columns, best of 3 ${best.toFixed(0)} ms = ${(bytes / 1e6 / (best / 1000)).toFixed(0)} MB/s`);
+});
