@@ -15,7 +15,7 @@ import {
   createLogger,
   errorCodeToWire,
   DEFAULT_MAX_MESSAGE_BYTES,
-  grpcOptions,
+  grpcServerOptions,
   isLoomError,
   LoomError,
   resolveToken,
@@ -137,7 +137,7 @@ export class SchedulerServer implements SchedulerHandle {
         onTransition: (key, from, to, stimulusId) => this.log.debug({ key, stimulusId }, `${from} -> ${to}`),
       }),
     });
-    this.server = new Server(grpcOptions(this.options.maxMessageBytes));
+    this.server = new Server(grpcServerOptions(this.options.maxMessageBytes));
     this.server.addService(schedulerService, {
       clientSession: (call: ClientCall) => this.onClientSession(call),
       submitGraph: (call: ServerUnaryCall<loom.v1.SubmitGraphRequest, loom.v1.ISubmitGraphReply>, done: sendUnaryData<loom.v1.ISubmitGraphReply>) =>

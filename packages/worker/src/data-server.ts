@@ -2,7 +2,7 @@
 // chunks no larger than `chunkBytes`, honouring gRPC flow control so a slow reader never balloons our memory.
 import { hostname } from 'node:os';
 import { Server, status, type ServerWritableStream } from '@grpc/grpc-js';
-import { checkToken, codecToWire, grpcOptions, serverCredentials, workerService, type Logger, type TlsFiles, type loom } from '@loom/protocol';
+import { checkToken, codecToWire, grpcServerOptions, serverCredentials, workerService, type Logger, type TlsFiles, type loom } from '@loom/protocol';
 import type { DataStore } from './data-store.js';
 
 export interface DataServerOptions {
@@ -32,7 +32,7 @@ export interface DataServer {
 type GetDataCall = ServerWritableStream<loom.v1.IGetDataRequest, loom.v1.IDataChunk>;
 
 export async function startDataServer(options: DataServerOptions): Promise<DataServer> {
-  const server = new Server(grpcOptions(options.maxMessageBytes));
+  const server = new Server(grpcServerOptions(options.maxMessageBytes));
   const gate = new StreamGate(options.streamLimit ?? (() => Infinity));
   server.addService(workerService, {
     getData: (call: GetDataCall) => {

@@ -1,7 +1,7 @@
 // The worker's task threads: one worker_threads Worker per slot, each running one batch at a time. The pool
 // sends each thread only the function definitions it has not seen, and replaces a thread that dies, failing the
 // task it was running and giving back the tasks of its batch that never ran.
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '@loom/protocol';
 import type { FunctionSpec } from './task-types.js';
 import type { ResultsMessage, RunBatchMessage, ThreadData, ThreadResult, ThreadTask } from './thread-messages.js';
@@ -39,6 +39,18 @@ interface TaskThread {
 
 const THREAD_URL = new URL('./task-thread.js', import.meta.url);
 
+/**
+ * Heap limits for task threads under a worker memory limit. V8 grows a thread's heap well ahead of what it
+ * keeps alive (a CSV block parsed into row objects left ~100 MiB of garbage, measured), and that garbage counts
+ * in RSS like live data: capping the old generation at a share of the limit makes V8 collect first. Arrow and
+ * result buffers live outside the V8 heap and are not capped. A task that truly needs more heap fails with a
+ * clear "thread ran out of memory" error instead of taking the worker down.
+ */
+export function threadHeapLimits(memoryLimit: number, nthreads: number): ResourceLimits {
+  const share = Math.floor((memoryLimit * 0.3) / nthreads / 2 ** 20);
+  return { maxOldGenerationSizeMb: Math.max(64, share), maxYoungGenerationSizeMb: Math.max(8, Math.min(32, Math.floor(share / 8))) };
+}
+
 export class ThreadPool implements TaskExecutor {
   private readonly threads = new Set<TaskThread>();
   private readonly idle: TaskThread[] = [];
@@ -50,6 +62,8 @@ export class ThreadPool implements TaskExecutor {
     private readonly size: number,
     private readonly events: ThreadPoolEvents,
     private readonly logger: Logger,
+    /** V8 heap limits per thread, so garbage is collected before it counts against the worker's memory limit. */
+    private readonly resourceLimits: ResourceLimits = {},
   ) {
     for (let i = 0; i < size; i++) this.spawn();
   }
@@ -94,7 +108,7 @@ export class ThreadPool implements TaskExecutor {
     const workerData: ThreadData = { progress };
     const thread: TaskThread = {
       id: this.nextId++,
-      worker: new Worker(THREAD_URL, { workerData, name: `loom-task-thread-${this.nextId}` }),
+      worker: new Worker(THREAD_URL, { workerData, name: `loom-task-thread-${this.nextId}`, resourceLimits: this.resourceLimits }),
       progress: new Int32Array(progress),
       online: false,
       knownFunctions: new Set(),

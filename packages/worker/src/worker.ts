@@ -21,7 +21,7 @@ import { SPILL_COMPRESSIONS, type SpillCompression } from './spill-file.js';
 import { PeerFetcher } from './peer-fetch.js';
 import { SchedulerLink } from './scheduler-link.js';
 import { TaskRunner } from './task-runner.js';
-import { ThreadPool } from './thread-pool.js';
+import { threadHeapLimits, ThreadPool } from './thread-pool.js';
 import type { SchedulerInstructions, WorkerIdentity } from './task-types.js';
 
 export interface WorkerOptions {
@@ -226,6 +226,7 @@ class LoomWorker {
         fatal: (error) => this.fail(new LoomError('INTERNAL', error.message)),
       },
       logger,
+      threadHeapLimits(parts.memoryLimit, parts.nthreads),
     );
     this.runner = new TaskRunner({ store, fetcher: this.fetcher, executor: this.pool, reporter: this.link, address, logger });
     this.memoryManager = new MemoryManager({
