@@ -109,7 +109,7 @@ async function outOfCore(pattern: string, memoryLimit: string): Promise<OutOfCor
   try {
     const started = performance.now();
     const kept = await dd
-      .readCsv(pattern, { blocksize: '16MiB' })
+      .readCsv(pattern, { blocksize: '2MiB' })
       .filter((row: { value: number }) => row.value >= 500)
       .persist();
     const rows = (await kept.count().compute()) as number;
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
       const script = fileURLToPath(new URL('../dask_data.py', import.meta.url));
       const results = runPythonReference<DaskTransfer | DaskOutOfCore>(
         script,
-        [join(dir, 'csv', '*.csv'), String(limit), '16MiB', String(data.threshold)],
+        [join(dir, 'csv', '*.csv'), String(limit), '2MiB', String(data.threshold)],
         20 * 60_000,
       );
       daskTransfer = results.find((r): r is DaskTransfer => r.measure === 'transfer_64MiB');

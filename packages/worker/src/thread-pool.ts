@@ -46,6 +46,10 @@ const THREAD_URL = new URL('./task-thread.js', import.meta.url);
  * result buffers live outside the V8 heap and are not capped. A task that truly needs more heap fails with a
  * clear "thread ran out of memory" error instead of taking the worker down.
  */
+function isHeapExhausted(error: Error | undefined): boolean {
+  return (error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+}
+
 export function threadHeapLimits(memoryLimit: number, nthreads: number): ResourceLimits {
   const share = Math.floor((memoryLimit * 0.3) / nthreads / 2 ** 20);
   return { maxOldGenerationSizeMb: Math.max(64, share), maxYoungGenerationSizeMb: Math.max(8, Math.min(32, Math.floor(share / 8))) };
@@ -161,7 +165,11 @@ export class ThreadPool implements TaskExecutor {
           durationMs: 0,
           error: {
             code: 'TASK_FAILED',
-            message: `task '${task.key}' failed: its worker thread died while running it (${cause})`,
+            message: isHeapExhausted(thread.uncaught)
+              ? `task '${task.key}' failed: it needed more than its thread's ${this.resourceLimits.maxOldGenerationSizeMb ?? '?'} MiB ` +
+                `of JavaScript heap (30 % of the worker's memory limit, shared by its threads). Use smaller partitions ` +
+                `(e.g. a smaller blocksize) or give the worker a larger --memory-limit.`
+              : `task '${task.key}' failed: its worker thread died while running it (${cause})`,
             stack: thread.uncaught?.stack ?? '',
             errorName: thread.uncaught?.name ?? 'ThreadExit',
           },

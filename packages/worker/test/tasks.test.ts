@@ -254,3 +254,28 @@ describe('tasks on one worker', () => {
     for (let i = 0; i < 4; i++) assert.equal(decoded(await session.waitForFinished(`after-death-${i}`)), i + 1);
   });
 });
+
+test('a task that exhausts its thread heap fails saying what to do, and the worker carries on', async () => {
+  // A 256 MiB worker caps its one thread's heap at 76 MiB, so the hog hits the cap within a second.
+  const fake = await FakeScheduler.start({ heartbeatIntervalMs: 50, inlineValueBytes: 1024 });
+  const [session, worker] = await Promise.all([
+    fake.nextSession(),
+    startTestWorker(fake.address, { nthreads: 1, memoryLimit: '256MiB', name: 'heap-worker' }),
+  ]);
+  try {
+    const hog = sourceFunction(function hogHeap() {
+      const kept: Array<{ index: number; text: string }> = [];
+      for (let i = 0; ; i++) kept.push({ index: i, text: `row ${i}` });
+    });
+    const fn = sourceFunction(inc);
+    session.send({ functions: [hog, fn], compute: [computeTask('hog-1', hog, [])] });
+    const error = await session.waitForFailed('hog-1');
+    assert.equal(error.code, pb.ErrorCode.TASK_FAILED);
+    assert.match(error.message ?? '', /needed more than its thread's 76 MiB of JavaScript heap.*smaller partitions.*--memory-limit/s);
+    session.send({ compute: [computeTask('after-hog', fn, [1], { sendValue: true })] });
+    assert.equal(decoded(await session.waitForFinished('after-hog')), 2);
+  } finally {
+    await worker.close();
+    await fake.close();
+  }
+});
