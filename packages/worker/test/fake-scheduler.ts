@@ -142,8 +142,8 @@ export class FakeScheduler {
         call.on('cancelled', () => session?.markEnded());
       },
       clientSession: () => undefined,
-      submitGraph: (_call: unknown, callback: (error: Error) => void) => callback(new Error('not implemented by the fake')),
-      info: (_call: unknown, callback: (error: Error) => void) => callback(new Error('not implemented by the fake')),
+      submitGraph: (_call: unknown, callback: (error: Error) => void) => callback(new Error('this fake scheduler serves WorkerSession only')),
+      info: (_call: unknown, callback: (error: Error) => void) => callback(new Error('this fake scheduler serves WorkerSession only')),
     });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
