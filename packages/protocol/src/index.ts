@@ -9,3 +9,4 @@ export * from './auth.js';
 export * from './grpc-options.js';
 export * from './sizes.js';
 export { createLogger, type Logger } from './logger.js';
+export { SERVER_FLAGS, tlsFromFlags } from './cli-flags.js';

@@ -1,7 +1,7 @@
 // `loom scheduler`: parses flags, starts the scheduler, announces readiness on stdout (one `LOOM_READY` JSON
 // line that launchers such as LocalCluster wait for) and shuts down cleanly on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { parseBytes } from '@loom/protocol';
+import { parseBytes, SERVER_FLAGS, tlsFromFlags } from '@loom/protocol';
 import { startScheduler, type SchedulerOptions } from './scheduler-server.js';
 
 export const SCHEDULER_USAGE = `Usage: loom scheduler [options]
@@ -21,12 +21,7 @@ export async function runScheduler(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      token: { type: 'string' },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      'tls-ca': { type: 'string' },
+      ...SERVER_FLAGS,
       'max-message-size': { type: 'string' },
       'heartbeat-timeout': { type: 'string' },
       validate: { type: 'boolean' },
@@ -43,11 +38,8 @@ export async function runScheduler(argv: string[]): Promise<void> {
   if (values.host !== undefined) options.host = values.host;
   if (values.port !== undefined) options.port = parsePort(values.port);
   if (values.token !== undefined) options.token = values.token;
-  if (values['tls-cert'] !== undefined || values['tls-key'] !== undefined) {
-    if (values['tls-cert'] === undefined || values['tls-key'] === undefined) throw new Error('--tls-cert and --tls-key go together');
-    options.tls = { certFile: values['tls-cert'], keyFile: values['tls-key'] };
-    if (values['tls-ca'] !== undefined) options.tls.caFile = values['tls-ca'];
-  }
+  const tls = tlsFromFlags(values);
+  if (tls !== undefined) options.tls = tls;
   if (values['max-message-size'] !== undefined) options.maxMessageBytes = parseBytes(values['max-message-size']);
   if (values['heartbeat-timeout'] !== undefined) options.heartbeatTimeoutMs = Number(values['heartbeat-timeout']);
   if (values.validate) options.validate = true;

@@ -1,7 +1,7 @@
 // The `loom-worker` command line: parses flags, starts a worker, announces it on stdout with one LOOM_READY line
 // (a supervising process such as LocalCluster waits for it), and closes gracefully on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { parseBytes, type TlsFiles } from '@loom/protocol';
+import { parseBytes, SERVER_FLAGS, tlsFromFlags, type TlsFiles } from '@loom/protocol';
 import { parseThreshold } from './memory-manager.js';
 import { NANNY_PID_ENV, runNanny } from './nanny.js';
 import { SPILL_COMPRESSIONS, type SpillCompression } from './spill-file.js';
@@ -51,12 +51,7 @@ export function parseWorkerArgs(argv: string[]): WorkerOptions | undefined {
         'memory-limit': { type: 'string' },
         resources: { type: 'string' },
         name: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        token: { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-ca': { type: 'string' },
+        ...SERVER_FLAGS,
         'memory-target': { type: 'string' },
         'memory-spill': { type: 'string' },
         'memory-pause': { type: 'string' },
@@ -116,12 +111,13 @@ export function parseWorkerArgs(argv: string[]): WorkerOptions | undefined {
   if (values.host !== undefined) options.host = values.host;
   if (values.port !== undefined) options.port = integer('--port', values.port, 0, 65535);
   if (values.token !== undefined) options.token = values.token;
-  const tls: TlsFiles = {};
-  if (values['tls-cert'] !== undefined) tls.certFile = values['tls-cert'];
-  if (values['tls-key'] !== undefined) tls.keyFile = values['tls-key'];
-  if (values['tls-ca'] !== undefined) tls.caFile = values['tls-ca'];
-  if ((tls.certFile === undefined) !== (tls.keyFile === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  if (Object.keys(tls).length > 0) options.tls = tls;
+  let tls: TlsFiles | undefined;
+  try {
+    tls = tlsFromFlags(values);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (tls !== undefined) options.tls = tls;
   return options;
 }
 
