@@ -16,6 +16,9 @@ import {
 } from '@loom/protocol';
 import type { KeyState } from './key-store.js';
 
+/** How long a fetch may receive nothing before it is abandoned. */
+const FETCH_IDLE_TIMEOUT_MS = 10_000;
+
 export interface FetchRequest {
   key: string;
   holders: readonly string[];
@@ -148,7 +151,14 @@ export class DataFetcher {
         {},
       );
       let failure: string | undefined;
+      // A frozen worker keeps its socket open: give up after a stretch with no data (progress, not total time,
+      // so large values are never cut short) and let the caller try another holder.
+      const idle = setTimeout(() => {
+        failure = `no data from ${address} for ${FETCH_IDLE_TIMEOUT_MS} ms`;
+        call.cancel();
+      }, FETCH_IDLE_TIMEOUT_MS);
       call.on('data', (chunk: loom.v1.DataChunk) => {
+        idle.refresh();
         if (chunk.missing || failure !== undefined) return;
         try {
           const value = addChunk(assemblies, chunk);
@@ -159,11 +169,15 @@ export class DataFetcher {
         }
       });
       call.on('error', (error: unknown) => {
+        clearTimeout(idle);
         const reason = failure ?? fromServiceError(error, `GetData from ${address}`).message;
         this.log.warn({ worker: address, keys: keys.length, err: reason }, 'fetching results from a worker failed');
         resolve({ values, failure: reason });
       });
-      call.on('end', () => resolve(failure === undefined ? { values } : { values, failure }));
+      call.on('end', () => {
+        clearTimeout(idle);
+        resolve(failure === undefined ? { values } : { values, failure });
+      });
     });
   }
 

@@ -153,11 +153,19 @@ interface PartialValue {
  * One GetData call: reassembles each key's chunks by offset and hands over every complete key (or `undefined` for
  * one the peer does not hold) as soon as it is complete. Resolves when the stream ends, rejects on a call error.
  */
+/**
+ * A fetch that receives nothing for this long is abandoned (its keys reported missing, so the scheduler
+ * reschedules): a frozen peer (SIGSTOP, swapping, a hung host) keeps its socket open and would otherwise hold
+ * the dependent task forever. Measured on progress, not total time, so large values are never cut short.
+ */
+export const FETCH_IDLE_TIMEOUT_MS = 10_000;
+
 export function getData(
   client: Client,
   keys: string[],
   token: string | undefined,
   onKey: (key: string, value: EncodedValue | undefined) => void,
+  idleTimeoutMs = FETCH_IDLE_TIMEOUT_MS,
 ): Promise<void> {
   const method = workerService.getData;
   return new Promise((resolve, reject) => {
@@ -168,8 +176,14 @@ export function getData(
       { keys },
       callMetadata(token),
     );
+    const idle = setTimeout(function abandon() {
+      call.cancel();
+      reject(new Error(`no data from the peer for ${idleTimeoutMs} ms`));
+    }, idleTimeoutMs);
+    const settled = () => clearTimeout(idle);
     const partial = new Map<string, PartialValue>();
     call.on('data', (chunk: loom.v1.DataChunk) => {
+      idle.refresh();
       if (chunk.missing) {
         partial.delete(chunk.key);
         onKey(chunk.key, undefined);
@@ -200,7 +214,13 @@ export function getData(
         onKey(chunk.key, { codec: entry.codec, bytes: entry.bytes });
       }
     });
-    call.on('error', reject);
-    call.on('end', () => resolve());
+    call.on('error', (error: Error) => {
+      settled();
+      reject(error);
+    });
+    call.on('end', () => {
+      settled();
+      resolve();
+    });
   });
 }
