@@ -7,13 +7,14 @@
 //   4. the out-of-core run: CSV files 3x the cluster's memory, filtered, persisted, counted and summed: wall
 //      time, bytes spilled and each worker's peak RSS.
 import { fork } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, compute, dataframe as dd, delayed } from '@loom/client';
 import { parseBytes } from '@loom/protocol';
+import { processMemory } from '@loom/worker';
 import { writeCsvDataset } from '../../scripts/datasets.mjs';
 import { measureSpill } from './spill-throughput.js';
 import { pythonHas, runPythonReference } from './reference.js';
@@ -92,11 +93,6 @@ async function transfer(): Promise<{ workerToWorker: number; workerToClient: num
   return { workerToWorker, workerToClient };
 }
 
-function peakRss(pid: number): number {
-  const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  return match ? Number(match[1]) * 1024 : Number.NaN;
-}
-
 interface OutOfCoreResult {
   seconds: number;
   rows: number;
@@ -129,7 +125,7 @@ async function outOfCore(pattern: string, memoryLimit: string): Promise<OutOfCor
       rows,
       sum: sums.reduce((a, b) => a + b, 0),
       spilledBytes: info.workers.reduce((total, w) => total + w.spilledBytes, 0),
-      peakRss: cluster.workers.map((w) => peakRss(w.pid)),
+      peakRss: cluster.workers.map((w) => processMemory(w.pid, 'VmHWM') ?? Number.NaN),
     };
   } finally {
     await client.close();

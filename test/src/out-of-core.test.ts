@@ -3,21 +3,22 @@
 // spill must have happened, and no worker process's peak RSS may exceed its memory limit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compute, dataframe as dd, delayed } from '@loom/client';
 import { writeCsvDataset } from '../../scripts/datasets.mjs';
+import { processMemory } from '@loom/worker';
 import { useCluster } from './cluster-fixture.js';
 
 const MEMORY_LIMIT = 320 * 2 ** 20;
 const fixture = useCluster({ workers: 2, threadsPerWorker: 1, memoryLimit: MEMORY_LIMIT });
 
-/** Peak resident set size of a process (VmHWM), from /proc. */
+/** Peak resident set size of a worker process (VmHWM); a worker that vanished fails the test. */
 function peakRss(pid: number): number {
-  const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-  if (!match) throw new Error(`no VmHWM for process ${pid}`);
-  return Number(match[1]) * 1024;
+  const peak = processMemory(pid, 'VmHWM');
+  if (peak === undefined) throw new Error(`no VmHWM for process ${pid}`);
+  return peak;
 }
 
 test('a dataset 3x the cluster memory: exact answer, spill happened, no worker over its limit', async () => {

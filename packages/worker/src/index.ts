@@ -4,3 +4,4 @@ export { startWorker, type WorkerHandle, type WorkerOptions } from './worker.js'
 export { runWorker, parseWorkerArgs, UsageError, USAGE } from './cli.js';
 export { readSpillFile, writeSpillFile, SpillFileError, type SpillCompression } from './spill-file.js';
 export { DEFAULT_THRESHOLDS, type MemoryThresholds } from './memory-manager.js';
+export { processMemory } from './process-memory.js';

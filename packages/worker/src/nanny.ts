@@ -3,7 +3,7 @@
 // the terminate threshold and restarts it (also after a crash; with backoff, at most 5 restarts a minute), forwards
 // SIGINT/SIGTERM, removes the worker's scratch files after each death, and exits when the worker exits cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, parseBytes } from '@loom/protocol';
 import type { WorkerOptions } from './worker.js';
 import { memoryThresholds } from './worker.js';
+import { processMemory } from './process-memory.js';
 
 export const NANNY_PID_ENV = 'LOOM_NANNY_PID';
 
@@ -21,16 +22,6 @@ const MAX_RESTARTS_PER_WINDOW = 5;
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
 const SCHEDULER_PROBE_MS = 2_000;
-
-/** Resident set size of another process in bytes, from /proc/<pid>/status (Linux); undefined if unreadable. */
-export function processRss(pid: number): number | undefined {
-  try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
-    return match ? Number(match[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Supervises worker children until one exits cleanly or we are told to stop; resolves with the exit status. */
 export async function runNanny(argv: string[], options: WorkerOptions): Promise<number> {
@@ -74,7 +65,7 @@ export async function runNanny(argv: string[], options: WorkerOptions): Promise<
     let killedForMemory = false;
     const poll = setInterval(() => {
       if (terminateBytes === undefined || worker.pid === undefined) return;
-      const rss = processRss(worker.pid);
+      const rss = processMemory(worker.pid);
       if (rss !== undefined && rss > terminateBytes && !killedForMemory) {
         killedForMemory = true;
         logger.warn({ pid: worker.pid, rss, limit: memoryLimit }, 'worker memory above the terminate threshold: killing it');
