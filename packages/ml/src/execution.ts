@@ -17,6 +17,11 @@ export interface ExecutionConfig {
   readonly threads?: number;
   /** onnxruntime graph optimization level; 'all' by default. */
   readonly graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Record onnxruntime's per-op profile (Chrome trace JSON: one `model_run` event per run, one event per kernel)
+   * to a file named `${profile}_<date>.json`, written when the session is released (Trainer.dispose).
+   */
+  readonly profile?: string;
 }
 
 export interface LoadedSession {
@@ -34,6 +39,7 @@ function sessionOptions(config: ExecutionConfig, provider: ProviderName): ort.In
     // Sessions are reused across steps; a fixed thread count keeps step times comparable between replicas.
     ...(config.threads !== undefined && config.threads > 0 ? { intraOpNumThreads: config.threads, interOpNumThreads: 1 } : {}),
     executionMode: 'sequential',
+    ...(config.profile !== undefined ? { enableProfiling: true, profileFilePrefix: config.profile } : {}),
   };
 }
 

@@ -1,8 +1,8 @@
 // Gradient rules of the element-wise ops: each is a few ordinary ONNX ops on the output gradient, with
 // broadcast operands summed back to their own shape.
 import { isFloat } from './dtype.js';
-import { firstGrad, inputOf, outputOf, unbroadcast, type GradRule } from './grad-rule.js';
-import { cast, div, greater, mul, neg, sub, where } from './ops-elementwise.js';
+import { firstGrad, inputOf, isReluMasked, outputOf, reluMask, unbroadcast, type GradRule } from './grad-rule.js';
+import { cast, div, mul, neg, sub } from './ops-elementwise.js';
 
 export const elementwiseGradients: Record<string, GradRule> = {
   Add: (g, node, dys, wants) => {
@@ -30,9 +30,9 @@ export const elementwiseGradients: Record<string, GradRule> = {
   Neg: (g, node, dys) => [neg(g, firstGrad(node, dys))],
   Relu: (g, node, dys) => {
     const y = outputOf(node, 0);
-    const zero = g.scalar(0, y.dtype);
-    // y > 0 exactly where x > 0; the kink at 0 gets gradient 0, as in the major frameworks.
-    return [where(g, greater(g, y, zero), firstGrad(node, dys), zero)];
+    const dy = firstGrad(node, dys);
+    // y > 0 exactly where x > 0. A MaxPool right after may have applied this mask already (see grad-nn.ts).
+    return [isReluMasked(dy, y) ? dy : reluMask(g, y, dy)];
   },
   Sigmoid: (g, node, dys) => {
     const y = outputOf(node, 0);

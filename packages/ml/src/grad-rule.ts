@@ -2,6 +2,7 @@
 import { sameShape } from './dims.js';
 import { MlError } from './errors.js';
 import type { GraphBuilder, NodeRecord, Value } from './graph.js';
+import { greater, where } from './ops-elementwise.js';
 import { reduceSum } from './ops-reduce.js';
 import { reshapeLike } from './ops-shape.js';
 
@@ -51,4 +52,22 @@ export function firstGrad(node: NodeRecord, dOutputs: readonly (Value | undefine
   const value = dOutputs[0];
   if (value === undefined) throw new MlError('NO_GRADIENT', `${node.opType} ${node.name}: no gradient reached output 0`);
   return value;
+}
+
+/** dy where y > 0, else 0: ReLU's backward (the kink at 0 gets gradient 0, as in the major frameworks). */
+export function reluMask(g: GraphBuilder, y: Value, dy: Value): Value {
+  const zero = g.scalar(0, y.dtype);
+  return where(g, greater(g, y, zero), dy, zero);
+}
+
+/** Gradients already zero wherever a ReLU output is not positive, mapped to that ReLU output. */
+const reluMasked = new WeakMap<Value, Value>();
+
+/** Records that `grad` (of `reluOutput`) was masked by a later rule, so the ReLU rule can pass it through. */
+export function markReluMasked(grad: Value, reluOutput: Value): void {
+  reluMasked.set(grad, reluOutput);
+}
+
+export function isReluMasked(grad: Value, reluOutput: Value): boolean {
+  return reluMasked.get(grad) === reluOutput;
 }

@@ -33,8 +33,16 @@ export {
 export {
   encodeCheckpoint, decodeCheckpoint, saveCheckpoint, loadCheckpoint, CHECKPOINT_FORMAT, type Checkpoint,
 } from './checkpoint.js';
-export { InferenceModel, readModelMetadata } from './inference-model.js';
+export { InferenceModel, readModelMetadata, type TextPrediction } from './inference-model.js';
 export { encodeTexts, textEncodingFromMetadata, type TextEncoding } from './text-encoding.js';
 export { charCnn, PAPER_ALPHABET, type CharCnnConfig } from './models/char-cnn.js';
 export { mlp, type MlpConfig } from './models/mlp.js';
 export { lstm, type LstmConfig } from './models/lstm.js';
+export { vectorizeText, CHARS_COLUMN, LABEL_COLUMN, type VectorizeOptions } from './text/vectorize.js';
+export { tensorize, VectorizedRows, type TensorBatch } from './text/tensorize.js';
+export { splitBucket, type SplitSpec } from './text/split.js';
+export { charcnn, textModelSpec, type CharCnnOptions, type TextModel } from './train/text-model.js';
+export { ShuffleWindow, type WindowSource, type WindowOptions, type Draw } from './train/shuffle-window.js';
+export { DataLoader, type DataLoaderOptions } from './train/data-loader.js';
+export { train, type TrainResult, type TrainMetrics } from './train/train.js';
+export type { TrainOptions, TrainProgress } from './train/train-options.js';

@@ -194,6 +194,30 @@ export class Trainer {
     this.weights = copyWeights(weights);
   }
 
+  /**
+   * Continues from `checkpoint` (weights, optimizer state and step) in this trainer's session, as replicas do
+   * after averaging: no new session. Takes ownership of the checkpoint's arrays (they are not copied).
+   */
+  restore(checkpoint: Checkpoint): Promise<void> {
+    return this.serially(async () => {
+      if (checkpoint.model !== this.spec.name) {
+        throw new MlError('CHECKPOINT_MISMATCH', `checkpoint is of model '${checkpoint.model}', not '${this.spec.name}'`);
+      }
+      if (JSON.stringify(checkpoint.optimizer) !== JSON.stringify(this.options.optimizer)) {
+        throw new MlError('CHECKPOINT_MISMATCH', 'checkpoint was taken with a different optimizer configuration');
+      }
+      checkWeights(this.spec.params, checkpoint.weights, 'restore');
+      for (const [name, value] of Object.entries(this.state)) {
+        if (checkpoint.state[name]?.data.length !== value.data.length) {
+          throw new MlError('CHECKPOINT_MISMATCH', `checkpoint lacks optimizer state '${name}' of ${value.data.length} values`);
+        }
+      }
+      this.weights = { ...checkpoint.weights };
+      this.state = { ...checkpoint.state };
+      this.steps = checkpoint.step;
+    });
+  }
+
   checkpoint(): Checkpoint {
     const state: Record<string, TensorData> = {};
     for (const [name, value] of Object.entries(this.state)) state[name] = { ...value, shape: [...value.shape], data: value.data.slice() };

@@ -102,3 +102,21 @@ test('setWeights takes averaged replica weights and rejects foreign ones', async
   await a.dispose();
   await b.dispose();
 });
+
+test('restore() continues from a checkpoint in an existing session exactly as a resumed trainer does', async () => {
+  const options = { optimizer: { kind: 'adam' } as const, learningRate: 0.01, seed: 4, replica: 1 };
+  const data = batches(6);
+  const source = await Trainer.create(spec, options);
+  for (const batch of data.slice(0, 3)) await source.step(batch);
+  const checkpoint = source.checkpoint();
+  const reused = await Trainer.create(spec, options); // a cached trainer that has done other work
+  await reused.step(data[5]!);
+  await reused.restore(decodeCheckpoint(encodeCheckpoint(checkpoint)));
+  assert.equal(reused.stepCount, 3);
+  const resumed = await Trainer.resume(spec, checkpoint, { learningRate: 0.01 });
+  for (const batch of data.slice(3)) assert.equal((await reused.step(batch)).loss, (await resumed.step(batch)).loss);
+  assertSameWeights(reused.getWeights(), resumed.getWeights());
+  const sgd = await Trainer.create(spec, { ...options, optimizer: { kind: 'sgd', momentum: 0.9 } });
+  await assert.rejects(sgd.restore(checkpoint), (error: unknown) => isMlError(error, 'CHECKPOINT_MISMATCH'));
+  await Promise.all([source, reused, resumed, sgd].map((trainer) => trainer.dispose()));
+});

@@ -57,6 +57,30 @@ export class FileWindow {
     return keep;
   }
 
+  /**
+   * Buffer position of the first `byte` in [from, limit) (positions relative to buf[0], reaching past the
+   * bytes held), or -1. Bytes not held yet are read into a scratch buffer: the window keeps its size.
+   */
+  async indexOf(byte: number, from: number, limit: number): Promise<number> {
+    const end = Math.min(limit, this.size - this.base);
+    const held = Math.min(this.length, end);
+    if (from < held) {
+      const found = this.buf.indexOf(byte, from);
+      if (found !== -1 && found < held) return found;
+    }
+    let at = Math.max(from, held);
+    if (at >= end) return -1;
+    const scratch = Buffer.allocUnsafe(Math.min(WINDOW_BYTES, end - at));
+    while (at < end) {
+      const { bytesRead } = await this.handle.read(scratch, 0, Math.min(scratch.length, end - at), this.base + at);
+      if (bytesRead === 0) break;
+      const found = scratch.indexOf(byte);
+      if (found !== -1 && found < bytesRead) return at + found;
+      at += bytesRead;
+    }
+    return -1;
+  }
+
   close(): Promise<void> {
     return this.handle.close();
   }

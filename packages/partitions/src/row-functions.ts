@@ -1,10 +1,12 @@
 // Row-wise user code over a partition: `filterRows` keeps the rows a predicate accepts, `assignColumns` adds or
 // replaces columns computed per row. User source is compiled once per source text (cached); rows are plain
 // objects with one hidden class, built from per-column value arrays only to call the user's function.
-import { Field, makeData, RecordBatch, Schema, Struct, Table, type DataType, type Vector } from 'apache-arrow';
-import { buildColumn, tableFromColumns } from './arrow-build.js';
+import { Field, makeData, RecordBatch, Schema, Struct, Table, type DataType } from 'apache-arrow';
+import { buildColumn } from './arrow-build.js';
 import { PartitionError } from './errors.js';
 import { inferArrowType } from './infer-arrow-type.js';
+import { withRowView } from './row-view.js';
+import { takeRows } from './take.js';
 
 type RowFunction = (row: Record<string, unknown>) => unknown;
 
@@ -33,21 +35,24 @@ export function compileRowFunction(source: string): RowFunction {
 
 export function filterRows(table: Table, predicateSource: string): Table {
   const predicate = compileRowFunction(predicateSource);
-  const keep: number[] = [];
+  const keep = new Int32Array(table.numRows);
+  let kept = 0;
   forEachRow(table, (row, i) => {
-    if (callUser(predicate, row, i, predicateSource)) keep.push(i);
-  });
-  return keep.length === table.numRows ? table : takeRows(table, keep);
+    if (predicate(row)) keep[kept++] = i;
+  }, () => predicateSource);
+  return kept === table.numRows ? table : takeRows(table, keep.subarray(0, kept));
 }
 
 export function assignColumns(table: Table, assignments: Record<string, string>): Table {
-  const entries = Object.entries(assignments).map(([name, source]) => ({ name, source, fn: compileRowFunction(source), values: [] as unknown[] }));
+  const entries = Object.entries(assignments).map(([name, source]) => ({ name, source, fn: compileRowFunction(source), values: new Array<unknown>(table.numRows) }));
+  let failing = '';
   forEachRow(table, (row, i) => {
     for (const entry of entries) {
-      const value = callUser(entry.fn, row, i, entry.source);
-      entry.values.push(value === undefined ? null : value);
+      failing = entry.source;
+      const value = entry.fn(row);
+      entry.values[i] = value === undefined ? null : value;
     }
-  });
+  }, () => failing);
   const fields = [...table.schema.fields];
   const columns: Array<{ at: number; values: unknown[]; type: DataType }> = [];
   for (const entry of entries) {
@@ -71,31 +76,36 @@ export function assignColumns(table: Table, assignments: Record<string, string>)
   return new Table(schema, batches);
 }
 
-/** The rows at `indices` (ascending), every column's type kept, through Arrow builders. */
-export function takeRows(table: Table, indices: number[]): Table {
-  const fields = table.schema.fields;
-  const children = fields.map((field, c) => {
-    const vector = table.getChildAt(c) as Vector;
-    return buildColumn(field.type as DataType, indices.map((i) => vector.get(i) as unknown));
+/**
+ * Calls `visit(row, i)` for each row, with one reused row view (row-view.ts) whose columns are read only when
+ * the user function touches them. A throw becomes USER_FUNCTION_FAILED naming the row and its values.
+ */
+function forEachRow(table: Table, visit: (row: Record<string, unknown>, i: number) => void, source: () => string): void {
+  withRowView(table.schema, (view) => {
+    let base = 0;
+    let i = 0;
+    try {
+      for (const batch of table.batches) {
+        view.bind(batch);
+        const n = batch.numRows;
+        for (i = 0; i < n; i++) {
+          view.at(i);
+          visit(view.row, base + i);
+        }
+        base += n;
+      }
+    } catch (error) {
+      throw userFailure(source(), base + i, view.row, error);
+    }
   });
-  return tableFromColumns(fields, children, indices.length, table.schema.metadata);
 }
 
-/** Calls `visit(row, i)` with a plain-object row for each row; every row object shares one shape. */
-function forEachRow(table: Table, visit: (row: Record<string, unknown>, i: number) => void): void {
-  const names = table.schema.fields.map((field) => field.name);
-  const values = names.map((_, c) => Array.from(table.getChildAt(c) as Vector as Iterable<unknown>, (v) => v ?? null));
-  // A generated constructor gives every row the same hidden class, so user code stays monomorphic.
-  const makeRow = new Function('v', 'i', `return { ${names.map((name, c) => `${JSON.stringify(name)}: v[${c}][i]`).join(', ')} };`) as
-    (v: unknown[][], i: number) => Record<string, unknown>;
-  for (let i = 0; i < table.numRows; i++) visit(makeRow(values, i), i);
-}
-
-function callUser(fn: RowFunction, row: Record<string, unknown>, i: number, source: string): unknown {
+function userFailure(source: string, i: number, row: Record<string, unknown>, error: unknown): PartitionError {
+  let shown: string;
   try {
-    return fn(row);
-  } catch (error) {
-    const shown = JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
-    throw new PartitionError('USER_FUNCTION_FAILED', `row function ${source} failed on row ${i} ${shown}: ${(error as Error).message}`, { cause: error });
+    shown = JSON.stringify(row, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  } catch {
+    shown = '(row not printable)';
   }
+  return new PartitionError('USER_FUNCTION_FAILED', `row function ${source} failed on row ${i} ${shown}: ${(error as Error).message}`, { cause: error });
 }

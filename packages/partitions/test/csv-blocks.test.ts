@@ -80,3 +80,21 @@ test('a file whose quoted fields hold many newlines resyncs at every block start
     assert.deepEqual(await readAll(path, blocksize), rows, `blocksize ${blocksize}`);
   }
 });
+
+test('MiB blocks of a large file: quotes only far from some block starts, columns reserved mid-block', async () => {
+  // ~6 MiB: quote-free rows, then rows with quoted multi-line fields from ~3.5 MiB on. Block starts look ahead
+  // up to 4 MiB for a quote (past the 1 MiB window) when deciding whether they begin inside a quoted field.
+  const rows: Array<[number, string | null, number | null]> = [];
+  let bytes = 0;
+  for (let i = 0; bytes < 6 << 20; i++) {
+    const text = bytes > 3.5 * 2 ** 20 && i % 3 === 0 ? `quoted "${i}",\nsecond line` : i % 11 === 0 ? null : `text${i}`;
+    rows.push([i, text, i % 13 === 0 ? null : i / 4]);
+    bytes += 24 + (text?.length ?? 0);
+  }
+  const path = join(dir, 'large.csv');
+  writeFileSync(path, ['id,text,x', ...rows.map(([id, text, x]) => `${id},${quote(text, false)},${x ?? ''}`)].join('\n') + '\n');
+  const expected = rows.map(([id, text, x]) => [id, text, x]);
+  for (const blocksize of [1 << 20, 1.5 * 2 ** 20, 5 << 20]) {
+    assert.deepEqual(await readAll(path, blocksize), expected, `blocksize ${blocksize}`);
+  }
+});

@@ -1,8 +1,20 @@
 // The worker's data plane: the `Worker.GetData` service, which streams held results to peers and clients in
 // chunks no larger than `chunkBytes`, honouring gRPC flow control so a slow reader never balloons our memory.
+// Chunks are sent from the stored bytes without copying them (chunk-writer.ts).
 import { hostname } from 'node:os';
 import { Server, status, type ServerWritableStream } from '@grpc/grpc-js';
-import { checkToken, codecToWire, grpcServerOptions, serverCredentials, workerService, type Logger, type TlsFiles, type loom } from '@loom/protocol';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  checkToken,
+  codecToWire,
+  grpcServerOptions,
+  serverCredentials,
+  workerService,
+  type Logger,
+  type TlsFiles,
+  type loom,
+} from '@loom/protocol';
+import { ChunkWriter } from './chunk-writer.js';
 import type { DataStore } from './data-store.js';
 
 export interface DataServerOptions {
@@ -100,12 +112,15 @@ async function serveGetData(call: GetDataCall, options: DataServerOptions): Prom
     call.emit('error', denied);
     return;
   }
-  const chunkBytes = Math.max(1, options.chunkBytes);
+  // Chunks skip grpc-js's size check on the way out; readers accept what this process would (same options).
+  const chunkBytes = Math.max(1, Math.min(options.chunkBytes, (options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) - 1024));
+  // Two chunks queued keep HTTP/2 busy while the next is read (from disk, for a spilled value).
+  const writer = ChunkWriter.for(call, 2 * chunkBytes);
   for (const key of call.request.keys ?? []) {
-    if (call.cancelled) return;
+    if (writer.cancelled) return;
     const value = await options.store.stream(key, chunkBytes);
     if (!value) {
-      if (!call.write({ key, missing: true })) await drained(call);
+      await writer.write({ key, missing: true });
       continue;
     }
     const codec = codecToWire(value.codec);
@@ -114,32 +129,17 @@ async function serveGetData(call: GetDataCall, options: DataServerOptions): Prom
     try {
       // A zero-length value still gets one (empty) chunk, so the reader learns its codec and that it is complete.
       for await (const data of value.chunks) {
-        if (call.cancelled) return;
-        if (!call.write({ key, codec, totalBytes, offset, data })) await drained(call);
+        if (writer.cancelled) return;
+        await writer.write({ key, codec, totalBytes, offset, data });
         offset += data.byteLength;
       }
     } catch {
       // The spill file turned out corrupt mid-way (the store reported the key lost): the reader drops its partial
       // value on `missing`, and the last chunk of a corrupt file is never sent, so no wrong value completes.
-      if (!call.write({ key, missing: true })) await drained(call);
+      await writer.write({ key, missing: true });
     }
   }
-  call.end();
-}
-
-/** Waits until the stream wants more, or the call is gone (a cancelled call never drains). */
-function drained(call: GetDataCall): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off('drain', done);
-      call.off('cancelled', done);
-      call.off('close', done);
-      resolve();
-    };
-    call.on('drain', done);
-    call.on('cancelled', done);
-    call.on('close', done);
-  });
+  writer.end();
 }
 
 function bindHost(host: string): string {

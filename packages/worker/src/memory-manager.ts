@@ -32,6 +32,8 @@ export interface MemoryManagerOptions {
   rss(): number;
   /** Called when the worker pauses or resumes. */
   onPauseChange(paused: boolean): void;
+  /** Tasks running now (their memory comes back when they finish). Default: none known. */
+  runningTasks?(): number;
   logger: Logger;
   /** How often memory is checked besides after each task result. Default 100 ms. */
   intervalMs?: number;
@@ -44,6 +46,7 @@ const GC_INTERVAL_MS = 1_000;
 export class MemoryManager {
   private timer: NodeJS.Timeout | undefined;
   private pausedNow = false;
+  private warnedUnmanaged = false;
   private lastGc = 0;
   private lastRss = 0;
 
@@ -97,7 +100,17 @@ export class MemoryManager {
     }
     const pause = fraction(thresholds.pause, memoryLimit);
     if (pause !== undefined && rss > pause && !this.pausedNow) rss = this.collect(rss, true);
-    const shouldPause = pause !== undefined && rss > pause;
+    // Pausing waits for memory to come back as running tasks finish and results are spilled, released or fetched
+    // away. When no task is running and the process is above the threshold even without its results, there is
+    // nothing to wait for: the memory is the process's own (code, thread heaps, native sessions), and pausing
+    // would stall the worker for good. It keeps working instead, one warning logged; the terminate threshold
+    // still guards the limit.
+    const nothingToWaitFor = pause !== undefined && (this.options.runningTasks?.() ?? 0) === 0 && rss - store.managedBytes > pause;
+    const shouldPause = pause !== undefined && rss > pause && !nothingToWaitFor;
+    if (pause !== undefined && rss > pause && nothingToWaitFor && !this.warnedUnmanaged) {
+      this.warnedUnmanaged = true;
+      logger.warn({ rss, limit: memoryLimit }, 'process memory above the pause threshold with no results to spill: not pausing (raise the memory limit)');
+    }
     if (shouldPause !== this.pausedNow) {
       this.pausedNow = shouldPause;
       if (shouldPause) logger.warn({ rss, limit: memoryLimit }, 'process memory above the pause threshold: pausing');

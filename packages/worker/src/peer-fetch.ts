@@ -17,7 +17,11 @@ import {
 
 export type FetchOutcome = { ok: true; value: EncodedValue } | { ok: false; failedHolders: string[] };
 
-/** What the task runner needs from the data plane; a test double may stand in. */
+/**
+ * What the task runner needs from the data plane; a test double may stand in. Callers waiting for the same key
+ * together may share one value, but once a fetch has resolved its value belongs to those callers: the runner
+ * hands its buffer to a task thread (detaching it here), so a fetcher must not give it out again later.
+ */
 export interface InputFetcher {
   fetch(key: string, holders: readonly string[]): Promise<FetchOutcome>;
 }

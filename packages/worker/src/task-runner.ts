@@ -5,7 +5,8 @@
 //   assign ──> gathering ──> ready ──> running ──> (stored + reported finished | reported failed)
 //                 │            │          └─ cancelled: finishes, result dropped unreported
 //                 └─ inputs unobtainable: reported missing, dropped
-//   cancel / hand-back drop gathering and ready tasks; a running task's thread dying requeues its unstarted batch.
+//   cancel / hand-back drop gathering and ready tasks; a running task's thread dying requeues its unstarted batch
+//   (back to gathering if its thread took inputs it owned).
 import { LoomError, type EncodedValue, type Logger } from '@loom/protocol';
 import type { DataStore } from './data-store.js';
 import type { InputFetcher } from './peer-fetch.js';
@@ -26,6 +27,8 @@ interface TaskRecord {
   /** The scheduler cancelled it while running: its result is dropped, neither stored nor reported. */
   cancelled: boolean;
   inputs: EncodedValue[] | undefined;
+  /** Some inputs were handed to a thread (detached here): a requeued task must gather them again. */
+  inputsMoved: boolean;
 }
 
 export interface TaskRunnerOptions {
@@ -51,6 +54,12 @@ export class TaskRunner {
   private idleWaiters: Array<() => void> = [];
   /** Recent task duration per function id, to size thread batches. */
   private readonly expectedMs = new Map<string, number>();
+  /**
+   * Fetched input values → how many tasks still hold them. The last task to be dispatched owns the value and
+   * its thread gets the buffer without a copy. Weak, so a task dropped without giving its count back leaks
+   * nothing (its value is then just copied once more).
+   */
+  private readonly fetchedUsers = new WeakMap<Uint8Array, number>();
 
   constructor(private readonly options: TaskRunnerOptions) {}
 
@@ -96,7 +105,7 @@ export class TaskRunner {
         void this.reportHeld(task);
         continue;
       }
-      const record: TaskRecord = { task, seq: this.nextSeq++, state: 'gathering', cancelled: false, inputs: undefined };
+      const record: TaskRecord = { task, seq: this.nextSeq++, state: 'gathering', cancelled: false, inputs: undefined, inputsMoved: false };
       this.tasks.set(task.key, record);
       this.trace(record, 'assigned', 'gathering');
       this.gather(record);
@@ -114,6 +123,7 @@ export class TaskRunner {
       } else {
         this.tasks.delete(key);
         droppedQueued ||= record.state === 'ready';
+        this.releaseInputs(record);
         this.trace(record, record.state, 'cancelled');
       }
     }
@@ -135,6 +145,7 @@ export class TaskRunner {
     for (const [key, record] of this.tasks) {
       if (record.state === 'running') continue;
       this.tasks.delete(key);
+      this.releaseInputs(record);
       keys.push(key);
     }
     this.ready = [];
@@ -193,6 +204,15 @@ export class TaskRunner {
         if (!record.cancelled) handBack.push(task.key);
         continue;
       }
+      if (record.inputsMoved) {
+        // Its thread took inputs this task owned; they died with it.
+        this.trace(record, 'running', 'gathering');
+        record.state = 'gathering';
+        record.inputs = undefined;
+        record.inputsMoved = false;
+        this.gather(record);
+        continue;
+      }
       this.trace(record, 'running', 'ready');
       record.state = 'ready';
       this.enqueue(record);
@@ -233,6 +253,7 @@ export class TaskRunner {
       const outcome = await fetcher.fetch(input.key, input.holders);
       if (outcome.ok) {
         values[index] = outcome.value;
+        this.fetchedUsers.set(outcome.value.bytes, (this.fetchedUsers.get(outcome.value.bytes) ?? 0) + 1);
       } else {
         missingKeys.push(input.key);
         for (const holder of outcome.failedHolders) failedHolders.add(holder);
@@ -309,12 +330,32 @@ export class TaskRunner {
       const threadTasks: ThreadTask[] = batch.map((record) => {
         this.trace(record, 'ready', 'running');
         record.state = 'running';
-        return { key: record.task.key, functionId: record.task.functionId, args: record.task.args, inputs: record.inputs ?? [] };
+        const inputs = record.inputs ?? [];
+        const ownedInputs = this.releaseInputs(record);
+        record.inputsMoved = ownedInputs.includes(true);
+        return { key: record.task.key, functionId: record.task.functionId, args: record.task.args, inputs, ownedInputs };
       });
       this.running += batch.length;
       executor.run(threadTasks);
       idle -= 1;
     }
+  }
+
+  /**
+   * The record stops holding its inputs (dispatched or dropped). Returns, per input, whether it was the last
+   * holder of a fetched value: that value is then its own to hand to a thread.
+   */
+  private releaseInputs(record: TaskRecord): boolean[] {
+    return (record.inputs ?? []).map(({ bytes }) => {
+      const users = this.fetchedUsers.get(bytes);
+      if (users === undefined) return false;
+      if (users > 1) {
+        this.fetchedUsers.set(bytes, users - 1);
+        return false;
+      }
+      this.fetchedUsers.delete(bytes);
+      return true;
+    });
   }
 
   private learnDuration(functionId: string, durationMs: number): void {

@@ -2,7 +2,7 @@
 // batches: one message starts many tasks, one message reports many results.
 import type { CodecName, EncodedValue, LoomErrorCode } from '@loom/protocol';
 import type { FunctionSpec } from './task-types.js';
-import type { PackedResults } from './thread-wire.js';
+import type { PackedResults, PackedTasks } from './thread-wire.js';
 
 export interface ThreadTask {
   key: string;
@@ -10,15 +10,20 @@ export interface ThreadTask {
   args: Uint8Array;
   /** Encoded input values, in dependency order. */
   inputs: EncodedValue[];
+  /**
+   * Per input: whether this task is its only user (a value fetched for it alone), so the pool may hand its
+   * buffer to the thread instead of copying it; that input is detached here once the batch is posted.
+   */
+  ownedInputs?: readonly boolean[];
 }
 
 /**
  * Main → thread: run these tasks in order; `functions` are the definitions this thread has not seen yet.
- * `tasks` is a batch packed by thread-wire.ts (ThreadTask[] once unpacked), transferred rather than cloned.
+ * `tasks` is a batch packed by thread-wire.ts (ThreadTask[] once unpacked), its buffers transferred, not cloned.
  */
 export interface RunBatchMessage {
   functions: FunctionSpec[];
-  tasks: ArrayBuffer;
+  tasks: PackedTasks;
 }
 
 export interface ThreadTaskError {

@@ -10,7 +10,10 @@ import { packTasks, unpackResults } from './thread-wire.js';
 export interface ThreadPoolEvents {
   /** Results of tasks, in the order each thread ran them (also the failure of a task whose thread died). */
   results(results: ThreadResult[]): void;
-  /** Tasks handed to a thread that died before reporting them: they may run again elsewhere. */
+  /**
+   * Tasks handed to a thread that died before reporting them: they may run again elsewhere. Inputs they owned
+   * (`ownedInputs`) went to the thread with them and are detached: those have to be obtained again.
+   */
   requeue(tasks: ThreadTask[]): void;
   /** A thread died before it could start: the pool cannot run anything, the worker should stop. */
   fatal(error: Error): void;
@@ -95,8 +98,9 @@ export class ThreadPool implements TaskExecutor {
     thread.batch = tasks;
     thread.reported = 0;
     Atomics.store(thread.progress, 0, -1);
-    const message: RunBatchMessage = { functions, tasks: packTasks(tasks) };
-    thread.worker.postMessage(message, [message.tasks]);
+    const { packed, transfer } = packTasks(tasks);
+    const message: RunBatchMessage = { functions, tasks: packed };
+    thread.worker.postMessage(message, transfer);
   }
 
   async close(): Promise<void> {

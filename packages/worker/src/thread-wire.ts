@@ -1,7 +1,9 @@
 // Packs batches of tasks and results into one transferable buffer for the trip between the worker's main
 // thread and a task thread. Structured-cloning an array of small objects with typed arrays cost ~15 µs a task
-// on each side (measured); one flat buffer, handed over without copying, costs a fraction of that.
-// Layout: little-endian; strings are u32 byte length + UTF-8; byte fields are u32 length + bytes.
+// on each side (measured); one flat buffer, handed over without copying, costs a fraction of that. Large inputs
+// and results are not packed: each travels as its own transferred buffer (see PACK_INPUT_LIMIT).
+// Layout: little-endian; strings are u32 byte length + UTF-8; byte fields are u32 length + bytes, or the
+// LARGE marker standing for the next entry of the batch's `large` list.
 import type { CodecName } from '@loom/protocol';
 import type { ThreadResult, ThreadTask } from './thread-messages.js';
 
@@ -79,38 +81,79 @@ class Reader {
 /** UTF-8 needs at most 3 bytes per UTF-16 code unit. */
 const stringBound = (value: string) => 4 + 3 * value.length;
 
-export function packTasks(tasks: readonly ThreadTask[]): ArrayBuffer {
+/** Stands for the next entry of `large` where a byte field's length would be. */
+const LARGE = 0xffffffff;
+
+/**
+ * Inputs larger than this are not copied into the batch buffer: each travels as its own buffer, at offset 0,
+ * so the thread decodes it in place (v8.deserialize returns a top-level typed array as a view when aligned,
+ * Arrow IPC reads its bodies as views). An input the task owns alone (`ownedInputs`, a fetched value no other
+ * task waits for) is handed over as it is, without any copy; any other is copied once into a fresh buffer.
+ */
+export const PACK_INPUT_LIMIT = 64 * 1024;
+
+export interface PackedTasks {
+  data: ArrayBuffer;
+  /** Large inputs in marker order, each the whole of its own ArrayBuffer. */
+  large: Uint8Array[];
+}
+
+/** Whether `bytes` is all of a plain ArrayBuffer, so transferring that buffer hands over exactly these bytes. */
+export function ownsItsBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.byteLength === bytes.buffer.byteLength;
+}
+
+/**
+ * Packs `tasks` for one postMessage. The buffers in `transfer` must be transferred with it: the batch buffer,
+ * fresh copies of shared large inputs, and the buffers of owned ones (detached here once posted).
+ */
+export function packTasks(tasks: readonly ThreadTask[]): { packed: PackedTasks; transfer: ArrayBuffer[] } {
   let capacity = 4;
   for (const task of tasks) {
     capacity += stringBound(task.key) + stringBound(task.functionId) + 4 + task.args.byteLength + 4;
-    for (const input of task.inputs) capacity += 1 + 4 + input.bytes.byteLength;
+    for (const input of task.inputs) capacity += 1 + 4 + (input.bytes.byteLength > PACK_INPUT_LIMIT ? 0 : input.bytes.byteLength);
   }
   const writer = new Writer(capacity);
+  const large: Uint8Array[] = [];
+  const transfer = new Set<ArrayBuffer>([writer.buffer.buffer as ArrayBuffer]);
   writer.u32(tasks.length);
   for (const task of tasks) {
     writer.string(task.key);
     writer.string(task.functionId);
     writer.bytes(task.args);
     writer.u32(task.inputs.length);
-    for (const input of task.inputs) {
+    task.inputs.forEach((input, index) => {
       writer.u8(CODECS.indexOf(input.codec));
-      writer.bytes(input.bytes);
-    }
+      if (input.bytes.byteLength <= PACK_INPUT_LIMIT) {
+        writer.bytes(input.bytes);
+        return;
+      }
+      writer.u32(LARGE);
+      // new Uint8Array(view) copies just the view's bytes into a buffer of their own.
+      const bytes = task.ownedInputs?.[index] === true && ownsItsBuffer(input.bytes) ? input.bytes : new Uint8Array(input.bytes);
+      large.push(bytes);
+      transfer.add(bytes.buffer as ArrayBuffer);
+    });
   }
-  return writer.finish();
+  return { packed: { data: writer.finish(), large }, transfer: [...transfer] };
 }
 
-export function unpackTasks(data: ArrayBuffer): ThreadTask[] {
+export function unpackTasks({ data, large }: PackedTasks): ThreadTask[] {
   const reader = new Reader(data);
   const count = reader.u32();
   const tasks: ThreadTask[] = new Array(count);
+  let largeIndex = 0;
   for (let i = 0; i < count; i++) {
     const key = reader.string();
     const functionId = reader.string();
     const args = reader.bytes();
     const inputCount = reader.u32();
     const inputs = new Array(inputCount);
-    for (let j = 0; j < inputCount; j++) inputs[j] = { codec: CODECS[reader.u8()]!, bytes: reader.bytes() };
+    for (let j = 0; j < inputCount; j++) {
+      const codec = CODECS[reader.u8()]!;
+      const length = reader.u32();
+      inputs[j] = { codec, bytes: length === LARGE ? large[largeIndex++]! : reader.bytesOfLength(length) };
+    }
     tasks[i] = { key, functionId, args, inputs };
   }
   return tasks;
@@ -157,7 +200,7 @@ export function packResults(results: readonly ThreadResult[]): PackedResults {
     if (result.bytes.byteLength <= PACK_RESULT_LIMIT) {
       writer.bytes(result.bytes);
     } else {
-      writer.u32(0xffffffff); // marker: the next entry of `large`
+      writer.u32(LARGE);
       large.push(result.bytes);
     }
   }
@@ -179,7 +222,7 @@ export function unpackResults({ data, large }: PackedResults): ThreadResult[] {
     const codec = CODECS[reader.u8()]!;
     let bytes: Uint8Array;
     const marker = reader.u32();
-    if (marker === 0xffffffff) {
+    if (marker === LARGE) {
       bytes = large[largeIndex++]!;
     } else {
       // Copy small results out so each stored value owns its memory (and its size is what it holds).

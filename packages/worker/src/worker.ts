@@ -234,6 +234,7 @@ class LoomWorker {
       memoryLimit: parts.memoryLimit,
       thresholds: parts.thresholds,
       rss: () => process.memoryUsage.rss(),
+      runningTasks: () => this.runner.executing,
       onPauseChange: (paused) => {
         this.runner.setPaused(paused);
         parts.setPaused(paused);

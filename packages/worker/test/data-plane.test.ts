@@ -78,6 +78,34 @@ describe('data plane between two workers', () => {
     assert.deepEqual((await readData(workerB.address, ['range-remote'], TOKEN)).missing, ['range-remote']);
   });
 
+  test('a large input reaches the task thread without a copy, and a stored one is copied for each task', async () => {
+    // 2^18 doubles: the V8 encoding is 2 MiB plus an 8-byte header (a 4-byte varint length), so the array starts
+    // aligned and v8.deserialize can return a view.
+    function doubles(n: number): Float64Array {
+      return new Float64Array(n).fill(1.5);
+    }
+    // What the task saw: its array's length and the size of the buffer under it (the encoded value, when the
+    // thread decoded the input in place rather than copying it).
+    function describe(values: Float64Array): number[] {
+      values[0] = -1; // a task mutating its input must not change the stored value
+      return [values.length, values.buffer.byteLength, values[1] as number];
+    }
+    const make = sourceFunction(doubles);
+    const look = sourceFunction(describe);
+    sessionA.send({ functions: [make], compute: [computeTask('doubles-big', make, [2 ** 18])] });
+    const made = await sessionA.waitForFinished('doubles-big');
+    assert.equal(made.nbytes, 2 ** 21 + 8);
+    const input = { key: 'doubles-big', nbytes: made.nbytes, holders: [workerA.address] };
+    const holes = [{ path: [0], dependency: 0 }];
+    sessionB.send({ functions: [look], compute: [computeTask('look-remote', look, [null], { holes, inputs: [input], sendValue: true })] });
+    assert.deepEqual(decoded(await sessionB.waitForFinished('look-remote')), [2 ** 18, 2 ** 21 + 8, 1.5]);
+    // On A the value is in the store: each task gets its own copy (still decoded in place), the store keeps its own.
+    sessionA.send({ functions: [look], compute: [computeTask('look-local', look, [null], { holes, inputs: [input], sendValue: true })] });
+    assert.deepEqual(decoded(await sessionA.waitForFinished('look-local')), [2 ** 18, 2 ** 21 + 8, 1.5]);
+    const served = (await readData(workerA.address, ['doubles-big'], TOKEN)).values.get('doubles-big') as Float64Array;
+    assert.equal(served[0], 1.5);
+  });
+
   test('a holder that lacks the key is skipped for the next one', async () => {
     const make = sourceFunction(range);
     const add = sourceFunction(sum);

@@ -181,6 +181,46 @@ describe('TaskRunner', () => {
     assert.deepEqual(reporter.finishedReports.map((r) => r.key), ['r']);
   });
 
+  test('a fetched input goes to its thread without a copy once its last task is dispatched; stored ones never do', async () => {
+    const remote = new Map([
+      ['shared', encodeValue(new Float64Array(10))],
+      ['own', encodeValue(new Float64Array(20))],
+    ]);
+    const { executor, runner, store } = setup(2, remote);
+    store.put('local', encodeValue(new Float64Array(30)));
+    const holders = ['peer:1'];
+    runner.assign([
+      task('t1', 'fn', [{ key: 'shared', nbytes: 0, holders }]),
+      task('t2', 'fn', [
+        { key: 'shared', nbytes: 0, holders },
+        { key: 'local', nbytes: 0, holders: ['self:1'] },
+        { key: 'own', nbytes: 0, holders },
+      ]),
+    ]);
+    await nextTurn();
+    await nextTurn();
+    const dispatched = executor.batches.flat();
+    assert.deepEqual(dispatched.map((t) => [t.key, t.ownedInputs]), [
+      ['t1', [false]],
+      ['t2', [true, false, true]],
+    ]);
+  });
+
+  test('a requeued task whose thread took its inputs gathers them again', async () => {
+    const remote = new Map([['x', encodeValue(new Float64Array(10))]]);
+    const { executor, runner } = setup(1, remote);
+    runner.assign([task('needs-x', 'fn', [{ key: 'x', nbytes: 0, holders: ['peer:1'] }])]);
+    await nextTurn();
+    await nextTurn();
+    assert.deepEqual(executor.batches[0]?.[0]?.ownedInputs, [true]);
+    executor.idleCount = 1;
+    runner.onRequeue(executor.batches[0] ?? []);
+    assert.equal(runner.executing, 0);
+    await nextTurn();
+    await nextTurn();
+    assert.deepEqual(executor.batches[1]?.map((t) => [t.key, t.ownedInputs]), [['needs-x', [true]]]);
+  });
+
   test('tasks a dying thread never ran go back to the queue in their original order', async () => {
     const { executor, runner } = setup(1);
     runner.assign([task('m1')]);
