@@ -19,16 +19,26 @@ export function fromOrt(value: ort.Tensor): TensorData {
   return { dtype, shape: [...value.dims], data: value.data as AnyTypedArray };
 }
 
+/**
+ * Runs `session` for `outputs`. Outputs named in `into` are written into those tensors' arrays (same shape and
+ * type) instead of memory onnxruntime allocates, and come back as those very tensors.
+ */
 export async function runSession(
   session: ort.InferenceSession,
   feeds: Readonly<Record<string, TensorData>>,
   outputs: readonly string[],
+  into: Readonly<Record<string, TensorData>> = {},
 ): Promise<Record<string, TensorData>> {
   const ortFeeds: Record<string, ort.Tensor> = {};
   for (const [name, value] of Object.entries(feeds)) ortFeeds[name] = toOrt(value);
+  const fetches: Record<string, ort.Tensor | null> = {};
+  for (const name of outputs) {
+    const target = into[name];
+    fetches[name] = target === undefined ? null : toOrt(target);
+  }
   let results: ort.InferenceSession.ReturnType;
   try {
-    results = await session.run(ortFeeds, [...outputs]);
+    results = await session.run(ortFeeds, fetches);
   } catch (error: unknown) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new MlError('RUNTIME_FAILED', `onnxruntime failed computing ${outputs.join(', ')}: ${reason}`, { cause: error });
@@ -37,7 +47,7 @@ export async function runSession(
   for (const name of outputs) {
     const value = results[name];
     if (value === undefined) throw new MlError('RUNTIME_FAILED', `onnxruntime returned no output '${name}'`);
-    out[name] = fromOrt(value);
+    out[name] = into[name] ?? fromOrt(value);
   }
   return out;
 }
