@@ -178,8 +178,9 @@ async function main(): Promise<void> {
     }),
   );
   console.log(`  ORT run: onnxruntime's Session::Run (every kernel; one call per step). copy+host: the rest of Trainer.step,`);
-  console.log(`  mostly onnxruntime-node copying the ${fmt((3 * PARAMS * 4) / 2 ** 20)} MiB of updated weights and Adam moments into new`);
-  console.log(`  JS arrays (inputs go in without a copy). FLOPs: ${fmt(FLOPS_PER_SAMPLE / 1e9, 2)} GFLOP per sample (convs and FC`);
+  console.log(`  mostly onnxruntime-node 1.30 copying every input into memory of its own before the run (its binding copies`);
+  console.log(`  feeds since runs went asynchronous): the ${fmt((3 * PARAMS * 4) / 2 ** 20)} MiB of weights and Adam moments. Outputs are written`);
+  console.log(`  into the previous step's arrays without a copy. FLOPs: ${fmt(FLOPS_PER_SAMPLE / 1e9, 2)} GFLOP per sample (convs and FC`);
   console.log(`  layers: forward, weight gradients, input gradients), the same count for both; % of the best peak below.`);
   console.log(`  Load average (1 min) before ${fmt(loadBefore, 1)}, after ${fmt(loadAfter, 1)} on ${availableParallelism()} CPUs: other work on the machine`);
   console.log('  slows both systems, PyTorch usually more, so ratios measured under load read high.');

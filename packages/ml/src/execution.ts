@@ -48,14 +48,22 @@ export function providerListed(provider: ProviderName): boolean {
   return ort.listSupportedBackends().some((backend) => backend.name === provider);
 }
 
+/**
+ * Set once a CUDA session failed in this process: later 'auto' sessions go straight to the CPU instead of
+ * retrying (each try makes onnxruntime print native load errors and costs a session creation). An explicit
+ * 'cuda' request always tries, so its error is the real one.
+ */
+let cudaFailed = false;
+
 /** Creates a session on the configured provider; see ExecutionConfig.provider for the fallback rules. */
 export async function createSession(model: Uint8Array, config: ExecutionConfig = {}): Promise<LoadedSession> {
   const requested = config.provider ?? 'cpu';
-  if (requested === 'cpu') return { session: await create(model, config, 'cpu'), provider: 'cpu' };
+  if (requested === 'cpu' || (requested === 'auto' && cudaFailed)) return { session: await create(model, config, 'cpu'), provider: 'cpu' };
   try {
     if (!providerListed('cuda')) throw new Error('this onnxruntime-node build lists no CUDA backend');
     return { session: await ort.InferenceSession.create(model, sessionOptions(config, 'cuda')), provider: 'cuda' };
   } catch (error: unknown) {
+    cudaFailed = true;
     if (requested === 'auto') return { session: await create(model, config, 'cpu'), provider: 'cpu' };
     const reason = error instanceof Error ? error.message : String(error);
     throw new MlError(

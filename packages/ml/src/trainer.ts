@@ -62,8 +62,8 @@ export class Trainer {
   private steps: number;
   /**
    * Arrays for the next step's updated weights and optimizer state (keyed by output name): the previous step's,
-   * which only this trainer holds. onnxruntime writes into them instead of allocating ~3x the model's size per
-   * step, whose page faults and frees cost as much as a tenth of a step. Undefined until a step has produced
+   * which only this trainer holds. onnxruntime writes into them instead of allocating fresh outputs of ~3x the
+   * model's size every step (memory the garbage collector would free late). Undefined until a step has produced
    * arrays of the trainer's own (restored checkpoints' arrays are never written to).
    */
   private spare: Record<string, TensorData> | undefined;
