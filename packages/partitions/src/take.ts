@@ -31,22 +31,7 @@ export function takeRows(table: Table, indices: RowIndices): Table {
   return tableFromColumns(fields, columns, plan.length, table.schema.metadata);
 }
 
-/** The rows whose bit is set in `bitmap` (bit i of byte i >> 3, least significant first, as Arrow validity). */
-export function takeRowsByBitmap(table: Table, bitmap: Uint8Array): Table {
-  return takeRows(table, indicesFromBitmap(bitmap, table.numRows));
-}
-
-export function indicesFromBitmap(bitmap: Uint8Array, length: number): Int32Array {
-  if (bitmap.length * 8 < length) throw new PartitionError('BAD_VALUE', `a selection bitmap of ${bitmap.length} bytes cannot cover ${length} rows`);
-  let count = 0;
-  for (let i = 0; i < length; i++) count += ((bitmap[i >> 3] as number) >> (i & 7)) & 1;
-  const indices = new Int32Array(count);
-  let k = 0;
-  for (let i = 0; i < length; i++) if ((((bitmap[i >> 3] as number) >> (i & 7)) & 1) !== 0) indices[k++] = i;
-  return indices;
-}
-
-/** The previous take (and the fallback for types copied here): every value read out and appended to a builder. */
+/** Every value read out and appended to a builder: the fallback for types not copied here, and the tests' oracle. */
 export function takeRowsByBuilders(table: Table, indices: RowIndices): Table {
   const fields = table.schema.fields;
   const columns = fields.map((_, c) => takeByBuilder(table.getChildAt(c) as Vector, indices));

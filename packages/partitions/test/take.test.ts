@@ -11,7 +11,7 @@ import {
   tableFromIPC, tableToIPC, Utf8View, type DataType,
 } from 'apache-arrow';
 import { decodeValue, encodeValue } from '@loom/protocol';
-import { indicesFromBitmap, takeRows, takeRowsByBitmap, takeRowsByBuilders } from '../src/take.js';
+import { takeRows, takeRowsByBuilders } from '../src/take.js';
 
 /** Values as plain data, comparable with deepEqual (bigints and byte arrays included). */
 function plain(value: unknown): unknown {
@@ -189,16 +189,12 @@ test('take: a whole table of Loom column types against the builder take, through
   assert.deepEqual(columnValues(decodeValue(encodeValue(out)) as Table), columnValues(out));
 });
 
-test('take: selections as Int32Array, Uint32Array, number[] and a bitmap agree; bad indices are refused', () => {
+test('take: selections as Int32Array, Uint32Array and number[] agree; bad indices are refused', () => {
   const table = chunked(SPECS['utf8'] as Spec, true);
   const indices = [0, 2, 3, 9, 40, 41, 100, table.numRows - 1];
   const expected = columnValues(takeRows(table, indices));
   assert.deepEqual(columnValues(takeRows(table, Int32Array.from(indices))), expected);
   assert.deepEqual(columnValues(takeRows(table, Uint32Array.from(indices))), expected);
-  const bitmap = new Uint8Array(Math.ceil(table.numRows / 8));
-  for (const i of indices) bitmap[i >> 3]! |= 1 << (i & 7);
-  assert.deepEqual(Array.from(indicesFromBitmap(bitmap, table.numRows)), indices);
-  assert.deepEqual(columnValues(takeRowsByBitmap(table, bitmap)), expected);
   assert.throws(() => takeRows(table, [table.numRows]), /row index \d+ is out of range/);
   assert.throws(() => takeRows(table, [-1]), /out of range/);
   assert.throws(() => takeRows(table, [1.5]), /out of range/);

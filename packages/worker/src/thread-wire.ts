@@ -99,7 +99,7 @@ export interface PackedTasks {
 }
 
 /** Whether `bytes` is all of a plain ArrayBuffer, so transferring that buffer hands over exactly these bytes. */
-export function ownsItsBuffer(bytes: Uint8Array): boolean {
+function ownsItsBuffer(bytes: Uint8Array): boolean {
   return bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.byteLength === bytes.buffer.byteLength;
 }
 
