@@ -10,8 +10,8 @@ export function pythonHas(module: string): boolean {
   return spawnSync(SYSTEM_PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
 }
 
-export function runPythonReference<T>(script: string, args: string[], timeoutMs: number): T[] {
-  const result = spawnSync(SYSTEM_PYTHON, [script, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 2 ** 20 });
+export function runPythonReference<T>(script: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): T[] {
+  const result = spawnSync(SYSTEM_PYTHON, [script, ...args], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 2 ** 20, env });
   if (result.status !== 0) {
     throw new Error(`${script} failed (status ${result.status ?? result.signal}): ${result.stderr.split('\n').slice(-8).join('\n')}`);
   }

@@ -1,10 +1,10 @@
 // The PyTorch side of `pnpm bench:train` (bench/torch_train.py under Debian's /usr/bin/python3): a process that
 // trains on request, one step per request, so the benchmark can alternate PyTorch and Loom steps under the same
 // background load, and the float32 GEMM peak of torch.mm.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { SYSTEM_PYTHON } from './reference.js';
+import { runPythonReference, SYSTEM_PYTHON } from './reference.js';
 
 const SCRIPT = fileURLToPath(new URL('../torch_train.py', import.meta.url));
 
@@ -68,10 +68,6 @@ export class TorchTrainer {
 
 /** torch.mm's best float32 rate (FLOP/s) on 2048 x 2048 matrices with `threads` threads. */
 export function torchPeak(threads: number): number {
-  const result = spawnSync(SYSTEM_PYTHON, [SCRIPT, 'peak', String(threads)], { encoding: 'utf8', env: threadEnv(threads), timeout: 120_000 });
-  const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
-  if (result.status !== 0 || line === undefined) {
-    throw new Error(`torch_train.py peak failed (${result.status ?? result.signal}): ${result.stderr.split('\n').slice(-8).join('\n')}`);
-  }
-  return (JSON.parse(line) as Reply).flops ?? NaN;
+  const [reply] = runPythonReference<Reply>(SCRIPT, ['peak', String(threads)], 120_000, threadEnv(threads));
+  return reply?.flops ?? NaN;
 }

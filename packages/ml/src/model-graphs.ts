@@ -9,6 +9,7 @@ import { meanSquaredError, softmaxCrossEntropy } from './losses.js';
 import { buildModel } from './model-proto.js';
 import { mul } from './ops-elementwise.js';
 import { optimizerStep, type OptimizerConfig, type StateSlot } from './optimizers.js';
+import type { TensorData } from './tensor-data.js';
 import type { WeightSet } from './weights.js';
 
 export const LABELS = 'labels';
@@ -29,6 +30,15 @@ export interface TrainingGraph {
   readonly state: readonly Pick<StateSlot, 'name' | 'shape'>[];
   /** Output names: loss, the model output, `${param}.next` and `${state}.next`, and grad_norm when clipping. */
   readonly outputs: readonly string[];
+}
+
+/** Optimizer state at step 0: every slot of `graph` filled with zeros. */
+export function zeroState(graph: Pick<TrainingGraph, 'state'>): Record<string, TensorData> {
+  const state: Record<string, TensorData> = {};
+  for (const slot of graph.state) {
+    state[slot.name] = { dtype: 'float32', shape: [...slot.shape], data: new Float32Array(slot.shape.reduce((a, b) => a * b, 1)) };
+  }
+  return state;
 }
 
 interface Forward {

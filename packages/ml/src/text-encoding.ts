@@ -1,6 +1,7 @@
 // Text to CharCNN input: 1-based alphabet indices, 0 for unknown characters and padding, truncated or padded to
 // the model's length. The exported model's metadata (alphabet, length, lowercase) says how to call this.
 import { MlError } from './errors.js';
+import { alphabetIndex } from './text/alphabet-index.js';
 
 export interface TextEncoding {
   readonly alphabet: string;
@@ -10,9 +11,7 @@ export interface TextEncoding {
 
 /** Encodes texts into a BigInt64Array [texts.length, length] (row-major), ready as the `chars` input. */
 export function encodeTexts(texts: readonly string[], encoding: TextEncoding): BigInt64Array {
-  const index = new Map<string, number>();
-  // First occurrence wins, so a duplicated alphabet entry (the paper's second '-') is never produced.
-  Array.from(encoding.alphabet).forEach((char, i) => { if (!index.has(char)) index.set(char, i + 1); });
+  const index = alphabetIndex(encoding.alphabet, encoding.lowercase).byChar;
   const out = new BigInt64Array(texts.length * encoding.length);
   texts.forEach((text, row) => {
     const chars = Array.from(encoding.lowercase ? text.toLowerCase() : text);

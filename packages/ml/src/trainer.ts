@@ -10,7 +10,7 @@ import { MlError } from './errors.js';
 import { createSession, type ExecutionConfig, type ProviderName } from './execution.js';
 import { BATCH, outputName, type ModelSpec } from './model-spec.js';
 import {
-  buildInferenceGraph, buildTrainingGraph, GRAD_NORM, LABELS, LEARNING_RATE, LOSS, type TrainingGraph,
+  buildInferenceGraph, buildTrainingGraph, GRAD_NORM, LABELS, LEARNING_RATE, LOSS, zeroState, type TrainingGraph,
 } from './model-graphs.js';
 import { validateOptimizer, type OptimizerConfig } from './optimizers.js';
 import { runSession } from './ort-tensors.js';
@@ -92,12 +92,8 @@ export class Trainer {
     const weights = options.weights !== undefined ? copyWeights(options.weights) : initialWeights(spec, options.seed ?? 0);
     checkWeights(spec.params, weights, 'initial weights');
     const graph = buildTrainingGraph(spec, options.optimizer);
-    const state: Record<string, TensorData> = {};
-    for (const slot of graph.state) {
-      state[slot.name] = { dtype: 'float32', shape: [...slot.shape], data: new Float32Array(slot.shape.reduce((a, b) => a * b, 1)) };
-    }
     const { session, provider } = await createSession(graph.model, options.execution);
-    return new Trainer(spec, options, graph, session, provider, { weights, state, step: 0 });
+    return new Trainer(spec, options, graph, session, provider, { weights, state: zeroState(graph), step: 0 });
   }
 
   /** A trainer that continues exactly where `checkpoint` left off (same masks, schedule and optimizer state). */

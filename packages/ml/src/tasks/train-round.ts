@@ -6,8 +6,7 @@ import { CHECKPOINT_FORMAT, type Checkpoint } from '../checkpoint.js';
 import { MlError } from '../errors.js';
 import { VectorizedRows, tensorize } from '../text/tensorize.js';
 import { Trainer } from '../trainer.js';
-import { buildTrainingGraph } from '../model-graphs.js';
-import type { TensorData } from '../tensor-data.js';
+import { buildTrainingGraph, zeroState } from '../model-graphs.js';
 import { averageWeights, initialWeights } from '../weights.js';
 import { modelSpecOf, type RunSpec } from './run-spec.js';
 import { SessionCache } from './session-cache.js';
@@ -47,13 +46,9 @@ const trainers = new SessionCache<Trainer>((trainer) => trainer.dispose());
  */
 export function initialCheckpoint(run: RunSpec): Checkpoint {
   const spec = modelSpecOf(run);
-  const state: Record<string, TensorData> = {};
-  for (const slot of buildTrainingGraph(spec, run.optimizer).state) {
-    state[slot.name] = { dtype: 'float32', shape: [...slot.shape], data: new Float32Array(slot.shape.reduce((a, b) => a * b, 1)) };
-  }
   return {
     format: CHECKPOINT_FORMAT, model: spec.name, optimizer: run.optimizer, step: 0, seed: run.seed, replica: 0,
-    weights: initialWeights(spec, run.seed), state,
+    weights: initialWeights(spec, run.seed), state: zeroState(buildTrainingGraph(spec, run.optimizer)),
   };
 }
 
