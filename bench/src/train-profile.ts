@@ -12,14 +12,17 @@ interface TraceEvent {
 }
 
 export interface RunProfile {
-  /** Milliseconds of each `model_run` (onnxruntime's Session::Run: kernels and its own allocations), in order. */
+  /** Milliseconds per step of each `model_run` (onnxruntime's Session::Run: kernels and its own allocations). */
   readonly runMs: number[];
-  /** Kernel milliseconds per op type, averaged over the runs from `skip` on. */
+  /** Kernel milliseconds per step by op type, averaged over the runs from `skip` on. */
   readonly opMs: Map<string, number>;
 }
 
-/** The profile onnxruntime wrote for the prefix given as ExecutionConfig.profile (`${prefix}_<date>.json`). */
-export function readProfile(prefix: string, skip: number): RunProfile {
+/**
+ * The profile onnxruntime wrote for the prefix given as ExecutionConfig.profile (`${prefix}_<date>.json`), of a
+ * session whose runs each made `stepsPerRun` training steps.
+ */
+export function readProfile(prefix: string, skip: number, stepsPerRun: number): RunProfile {
   const dir = dirname(prefix);
   const file = readdirSync(dir).find((name) => name.startsWith(`${basename(prefix)}_`) && name.endsWith('.json'));
   if (file === undefined) throw new Error(`no onnxruntime profile for ${prefix}`);
@@ -28,12 +31,15 @@ export function readProfile(prefix: string, skip: number): RunProfile {
   const counted = runs.slice(skip);
   const from = counted[0]?.ts ?? Infinity;
   const opMs = new Map<string, number>();
+  const perStep = 1000 * Math.max(counted.length, 1) * stepsPerRun;
   for (const e of events) {
     if (e.cat !== 'Node' || !(e.name ?? '').endsWith('_kernel_time') || (e.ts ?? 0) < from) continue;
     const op = e.args?.op_name ?? '?';
-    opMs.set(op, (opMs.get(op) ?? 0) + (e.dur ?? 0) / 1000 / Math.max(counted.length, 1));
+    // The Loop node's own time is its body's kernels, which have events of their own.
+    if (op === 'Loop') continue;
+    opMs.set(op, (opMs.get(op) ?? 0) + (e.dur ?? 0) / perStep);
   }
-  return { runMs: runs.map((e) => (e.dur ?? 0) / 1000), opMs };
+  return { runMs: runs.map((e) => (e.dur ?? 0) / 1000 / stepsPerRun), opMs };
 }
 
 export interface CharCnnShape {

@@ -1,9 +1,10 @@
 // `pnpm bench:train`: CharCNN-small training throughput (Adam, random text, 70 x 1014 one-hot input) at batch 32
 // and 128 with 1 and 2 threads: Loom's Trainer against the same network in PyTorch (Debian's python3-torch), in
 // the same run when importable, their steps alternating so both see the same background load. Also where Loom's
-// step time goes and the FLOP/s both reach against a float32 GEMM peak measured here. Options: --quick (3 timed
-// steps); env BENCH_TRAIN_STEPS, BENCH_TRAIN_WARMUP, BENCH_TRAIN_BATCHES (32,128), BENCH_TRAIN_THREADS (1,2),
-// BENCH_SKIP_TORCH.
+// step time goes and the FLOP/s both reach against a float32 GEMM peak measured here. Loom runs its steps as
+// Trainer.steps does in training, several per session call. Options: --quick (1 timed call); env
+// BENCH_TRAIN_CALLS (timed calls, 3), BENCH_TRAIN_STEPS_PER_CALL (4), BENCH_TRAIN_WARMUP (warm-up calls, 2),
+// BENCH_TRAIN_BATCHES (32,128), BENCH_TRAIN_THREADS (1,2), BENCH_SKIP_TORCH.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +19,10 @@ import { charCnnTrainingFlops, readProfile } from './train-profile.js';
 const quick = process.argv.includes('--quick');
 const list = (value: string | undefined, fallback: number[]): number[] =>
   value === undefined ? fallback : value.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
-const STEPS = Number(process.env['BENCH_TRAIN_STEPS'] ?? (quick ? 3 : 7));
-// Loom's first two steps grow onnxruntime's arena and fault in its pages; PyTorch warms its allocator likewise.
+const CALLS = Number(process.env['BENCH_TRAIN_CALLS'] ?? (quick ? 1 : 3));
+const STEPS_PER_CALL = Number(process.env['BENCH_TRAIN_STEPS_PER_CALL'] ?? 4);
+// Loom's first two calls grow onnxruntime's arenas and fault in their pages; PyTorch warms its allocator likewise
+// (two steps).
 const WARMUP = Number(process.env['BENCH_TRAIN_WARMUP'] ?? 2);
 const BATCHES = list(process.env['BENCH_TRAIN_BATCHES'], [32, 128]);
 const THREADS = list(process.env['BENCH_TRAIN_THREADS'], [1, 2]);
@@ -44,11 +47,13 @@ const median = (values: readonly number[]): number => {
 interface ConfigResult {
   readonly batch: number;
   readonly threads: number;
+  /** Per step: a call's time over its steps, median over the timed calls. */
   readonly loomMs: number;
-  /** onnxruntime's own Session::Run time (all kernels), median over the timed steps. */
+  /** onnxruntime's own Session::Run time (all kernels) per step, median over the timed calls. */
   readonly runMs: number;
-  /** Step minus run, per step, median: weights and Adam moments copied out to JS, feeds, dropout masks. */
+  /** Step minus run, per step, median: outputs copied out to JS once a call, inputs stacked, dropout masks. */
   readonly outsideMs: number;
+  /** Kernel ms per step by op type. */
   readonly opMs: Map<string, number>;
   readonly torchMs?: number;
 }
@@ -67,25 +72,28 @@ async function measure(batch: number, threads: number, torch: boolean): Promise<
       inputs: { chars: BigInt64Array.from({ length: batch * LENGTH }, () => BigInt(rng.int(ALPHABET + 1))) },
       labels: Int32Array.from({ length: batch }, () => rng.int(CLASSES.length)),
     });
-    const loomStep = async (): Promise<number> => {
-      const data = makeBatch();
+    const loomCall = async (): Promise<number> => {
+      const data = Array.from({ length: STEPS_PER_CALL }, makeBatch);
       const start = performance.now();
-      await trainer.step(data);
-      return performance.now() - start;
+      await trainer.steps(data);
+      return (performance.now() - start) / STEPS_PER_CALL;
     };
-    for (let i = 0; i < WARMUP; i++) await loomStep();
+    const torchSteps = async (into: number[]): Promise<void> => {
+      for (let i = 0; i < STEPS_PER_CALL; i++) into.push(await (reference as TorchTrainer).step());
+    };
+    for (let i = 0; i < WARMUP; i++) await loomCall();
     const loomMs: number[] = [];
     const torchMs: number[] = [];
-    for (let i = 0; i < STEPS; i++) {
+    for (let i = 0; i < CALLS; i++) {
       // Alternate which goes first, so neither always follows the other's cache and page-cache footprint.
-      if (reference !== undefined && i % 2 === 1) torchMs.push(await reference.step());
-      loomMs.push(await loomStep());
-      if (reference !== undefined && i % 2 === 0) torchMs.push(await reference.step());
+      if (reference !== undefined && i % 2 === 1) await torchSteps(torchMs);
+      loomMs.push(await loomCall());
+      if (reference !== undefined && i % 2 === 0) await torchSteps(torchMs);
     }
     await trainer.dispose(); // writes the profile
-    const profile = readProfile(prefix, WARMUP);
+    const profile = readProfile(prefix, WARMUP, STEPS_PER_CALL);
     const runMs = profile.runMs.slice(WARMUP);
-    if (runMs.length !== loomMs.length) throw new Error(`profile has ${profile.runMs.length} runs, expected ${WARMUP + STEPS}`);
+    if (runMs.length !== loomMs.length) throw new Error(`profile has ${profile.runMs.length} runs, expected ${WARMUP + CALLS}`);
     return {
       batch, threads,
       loomMs: median(loomMs),
@@ -124,7 +132,7 @@ async function main(): Promise<void> {
   const torch = !process.env['BENCH_SKIP_TORCH'] && pythonHas('torch');
   if (process.env['BENCH_SKIP_TORCH']) log('skipping PyTorch (BENCH_SKIP_TORCH set)');
   else if (!torch) log('torch not importable by /usr/bin/python3 (apt-get install -y python3-torch): Loom only');
-  log(`CharCNN-small, Adam; batches ${BATCHES.join(',')} x threads ${THREADS.join(',')}; ${WARMUP} warm-up + ${STEPS} timed steps each`);
+  log(`CharCNN-small, Adam; batches ${BATCHES.join(',')} x threads ${THREADS.join(',')}; ${WARMUP} warm-up + ${CALLS} timed calls of ${STEPS_PER_CALL} steps each`);
   const loadBefore = loadavg()[0] ?? NaN;
 
   // The peak is measured before and after the training runs and the higher rate kept: background load only
@@ -162,7 +170,8 @@ async function main(): Promise<void> {
     return `${fmt(flops / 1e9)} (${fmt((100 * flops) / peakOf(threads))}%)`;
   };
   printTable(
-    `CharCNN-small training (Adam, 70 x ${LENGTH} one-hot input; medians of ${STEPS} alternating steps after ${WARMUP} warm-up` +
+    `CharCNN-small training (Adam, 70 x ${LENGTH} one-hot input; per step, medians of ${CALLS} Loom calls of ${STEPS_PER_CALL} steps` +
+      ` alternating with ${CALLS * STEPS_PER_CALL} PyTorch steps, after ${WARMUP} warm-up calls / steps` +
       `${torch ? `; PyTorch ${version}` : ''}; target Loom/PyTorch >= ${TARGET}x)`,
     ['batch', 'threads', 'Loom samples/s', 'PyTorch samples/s', 'Loom/PyTorch', 'Loom step ms', 'ORT run ms',
       'copy+host ms', 'Loom GFLOP/s (% peak)', 'PyTorch GFLOP/s (% peak)'],
@@ -177,10 +186,10 @@ async function main(): Promise<void> {
       ];
     }),
   );
-  console.log(`  ORT run: onnxruntime's Session::Run (every kernel; one call per step). copy+host: the rest of Trainer.step,`);
-  console.log(`  mostly onnxruntime-node 1.30 copying every input into memory of its own before the run (its binding copies`);
-  console.log(`  feeds since runs went asynchronous): the ${fmt((3 * PARAMS * 4) / 2 ** 20)} MiB of weights and Adam moments. Outputs are written`);
-  console.log(`  into the previous step's arrays without a copy. FLOPs: ${fmt(FLOPS_PER_SAMPLE / 1e9, 2)} GFLOP per sample (convs and FC`);
+  console.log(`  Loom runs ${STEPS_PER_CALL} steps per onnxruntime call (Trainer.steps). ORT run: onnxruntime's Session::Run (every`);
+  console.log('  kernel), per step. copy+host: the rest of the call, per step: mostly onnxruntime-node copying the outputs into');
+  console.log(`  fresh JavaScript buffers (the ${fmt((3 * PARAMS * 4) / 2 ** 20)} MiB of weights and Adam moments, once per call), then stacking`);
+  console.log(`  inputs and drawing dropout masks. FLOPs: ${fmt(FLOPS_PER_SAMPLE / 1e9, 2)} GFLOP per sample (convs and FC`);
   console.log(`  layers: forward, weight gradients, input gradients), the same count for both; % of the best peak below.`);
   console.log(`  Load average (1 min) before ${fmt(loadBefore, 1)}, after ${fmt(loadAfter, 1)} on ${availableParallelism()} CPUs: other work on the machine`);
   console.log('  slows both systems, PyTorch usually more, so ratios measured under load read high.');

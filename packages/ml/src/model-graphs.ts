@@ -1,5 +1,6 @@
-// Assembles the two graphs a model needs from its ModelSpec: the training step (forward, loss, backward and
-// optimizer update in one graph, run once per step) and the inference graph (forward only, no dropout).
+// Assembles the two graphs a model needs from its ModelSpec: the training graph (forward, loss, backward and
+// optimizer update of one step, looped over as many steps as a call brings) and the inference graph (forward
+// only, no dropout).
 import { gradients } from './autodiff.js';
 import { BATCH, outputName, type ForwardContext, type ModelSpec } from './model-spec.js';
 import { GraphBuilder, type Value } from './graph.js';
@@ -9,6 +10,7 @@ import { meanSquaredError, softmaxCrossEntropy } from './losses.js';
 import { buildModel } from './model-proto.js';
 import { mul } from './ops-elementwise.js';
 import { optimizerStep, type OptimizerConfig, type StateSlot } from './optimizers.js';
+import { loopOverSteps } from './step-loop.js';
 import type { TensorData } from './tensor-data.js';
 import type { WeightSet } from './weights.js';
 
@@ -25,11 +27,23 @@ export interface DropoutSlot {
 }
 
 export interface TrainingGraph {
+  /**
+   * Runs K steps per call (see step-loop.ts): data, labels, learning rate and dropout masks are fed stacked along
+   * a leading `steps` axis; parameters and optimizer state are fed once and come back after the last step.
+   */
   readonly model: Uint8Array;
   readonly dropout: readonly DropoutSlot[];
   readonly state: readonly Pick<StateSlot, 'name' | 'shape'>[];
-  /** Output names: loss, the model output, `${param}.next` and `${state}.next`, and grad_norm when clipping. */
+  /**
+   * Output names: `${param}.next` and `${state}.next` (after the last step), and per step (stacked): loss, the
+   * model output, and grad_norm when clipping.
+   */
   readonly outputs: readonly string[];
+}
+
+/** The output holding a parameter's or a state slot's value after the call's last step. */
+export function nextName(name: string): string {
+  return `${name}.next`;
 }
 
 /** Optimizer state at step 0: every slot of `graph` filled with zeros. */
@@ -88,11 +102,17 @@ export function buildTrainingGraph(spec: ModelSpec, optimizer: OptimizerConfig):
   const learningRate = g.input(LEARNING_RATE, 'float32', []);
   const step = optimizerStep(g, params, grads, learningRate, optimizer);
   const outputs: Record<string, Value> = { [LOSS]: loss, [outputName(spec)]: output };
-  params.forEach((param, i) => { outputs[`${param.name}.next`] = step.updated[i] as Value; });
-  for (const slot of step.state) outputs[`${slot.name}.next`] = slot.output;
+  const carried = new Map<string, string>();
+  const carry = (name: string, next: Value): void => {
+    outputs[nextName(name)] = next;
+    carried.set(name, nextName(name));
+  };
+  params.forEach((param, i) => carry(param.name, step.updated[i] as Value));
+  for (const slot of step.state) carry(slot.name, slot.output);
   if (step.gradNorm !== undefined) outputs[GRAD_NORM] = step.gradNorm;
+  const oneStep = buildModel(g, { outputs, graphName: `${spec.name}-train`, docString: `Loom training steps for ${spec.name}` });
   return {
-    model: buildModel(g, { outputs, graphName: `${spec.name}-train`, docString: `Loom training step for ${spec.name}` }),
+    model: loopOverSteps(oneStep, carried),
     dropout,
     state: step.state.map(({ name, shape }) => ({ name, shape })),
     outputs: Object.keys(outputs),

@@ -20,25 +20,20 @@ export function fromOrt(value: ort.Tensor): TensorData {
 }
 
 /**
- * Runs `session` for `outputs`. Outputs named in `into` are written into those tensors' arrays (same shape and
- * type) instead of memory onnxruntime allocates, and come back as those very tensors.
+ * Runs `session` for `outputs`. Feeds are passed to onnxruntime without a copy; onnxruntime-node 1.30 copies
+ * every output into a fresh JavaScript buffer (even into preallocated ones it copies again), so callers that
+ * produce large outputs often should produce them less often (see step-loop.ts).
  */
 export async function runSession(
   session: ort.InferenceSession,
   feeds: Readonly<Record<string, TensorData>>,
   outputs: readonly string[],
-  into: Readonly<Record<string, TensorData>> = {},
 ): Promise<Record<string, TensorData>> {
   const ortFeeds: Record<string, ort.Tensor> = {};
   for (const [name, value] of Object.entries(feeds)) ortFeeds[name] = toOrt(value);
-  const fetches: Record<string, ort.Tensor | null> = {};
-  for (const name of outputs) {
-    const target = into[name];
-    fetches[name] = target === undefined ? null : toOrt(target);
-  }
   let results: ort.InferenceSession.ReturnType;
   try {
-    results = await session.run(ortFeeds, fetches);
+    results = await session.run(ortFeeds, outputs);
   } catch (error: unknown) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new MlError('RUNTIME_FAILED', `onnxruntime failed computing ${outputs.join(', ')}: ${reason}`, { cause: error });
@@ -47,7 +42,7 @@ export async function runSession(
   for (const name of outputs) {
     const value = results[name];
     if (value === undefined) throw new MlError('RUNTIME_FAILED', `onnxruntime returned no output '${name}'`);
-    out[name] = into[name] ?? fromOrt(value);
+    out[name] = fromOrt(value);
   }
   return out;
 }

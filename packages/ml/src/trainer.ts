@@ -1,5 +1,5 @@
-// The training loop's engine: owns one model's weights and optimizer state, runs one onnxruntime session call
-// per step (loss, gradients and update together), and exposes what data-parallel training needs: get/set
+// The training loop's engine: owns one model's weights and optimizer state, runs training steps in onnxruntime
+// (loss, gradients and update of one step together; several steps per session call), and exposes what data-parallel training needs: get/set
 // weights for averaging, checkpoints that resume exactly, and export of a plain inference model.
 import { writeFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
@@ -10,12 +10,12 @@ import { MlError } from './errors.js';
 import { createSession, type ExecutionConfig, type ProviderName } from './execution.js';
 import { BATCH, outputName, type ModelSpec } from './model-spec.js';
 import {
-  buildInferenceGraph, buildTrainingGraph, GRAD_NORM, LABELS, LEARNING_RATE, LOSS, zeroState, type TrainingGraph,
+  buildInferenceGraph, buildTrainingGraph, GRAD_NORM, LABELS, LEARNING_RATE, LOSS, nextName, zeroState, type TrainingGraph,
 } from './model-graphs.js';
 import { validateOptimizer, type OptimizerConfig } from './optimizers.js';
 import { runSession } from './ort-tensors.js';
 import { Rng } from './random.js';
-import type { TensorData } from './tensor-data.js';
+import { stack, unstackRow, type TensorData } from './tensor-data.js';
 import { checkWeights, copyWeights, initialWeights, type WeightSet } from './weights.js';
 
 /** A constant, or a schedule from the 0-based index of the step about to run. */
@@ -59,16 +59,8 @@ const DROPOUT_STREAM = 0xd809;
 export class Trainer {
   private weights: WeightSet;
   private state: Record<string, TensorData>;
-  private steps: number;
-  /**
-   * Arrays for the next step's updated weights and optimizer state (keyed by output name): the previous step's,
-   * which only this trainer holds. onnxruntime writes into them instead of allocating fresh outputs of ~3x the
-   * model's size every step (memory the garbage collector would free late). Undefined until a step has produced
-   * arrays of the trainer's own (restored checkpoints' arrays are never written to).
-   */
-  private spare: Record<string, TensorData> | undefined;
-  /** Whether the current weights and state arrays are the trainer's alone (so they may become `spare`). */
-  private ownsArrays = false;
+  /** Steps completed so far. */
+  private completed: number;
   private queue: Promise<unknown> = Promise.resolve();
   private evalSession: Promise<ort.InferenceSession> | undefined;
   private predictSession: Promise<ort.InferenceSession> | undefined;
@@ -84,7 +76,7 @@ export class Trainer {
   ) {
     this.weights = start.weights;
     this.state = start.state;
-    this.steps = start.step;
+    this.completed = start.step;
   }
 
   static async create(spec: ModelSpec, options: TrainerOptions): Promise<Trainer> {
@@ -117,50 +109,38 @@ export class Trainer {
       if (value.data.length !== trainer.state[name]?.data.length) throw new MlError('CHECKPOINT_MISMATCH', `state '${name}' has the wrong size`);
       trainer.state[name] = { ...value, data: value.data.slice() };
     }
-    trainer.steps = checkpoint.step;
+    trainer.completed = checkpoint.step;
     return trainer;
   }
 
   /** Steps completed so far. */
   get stepCount(): number {
-    return this.steps;
+    return this.completed;
   }
 
   /** Runs one training step: forward, loss, backward and optimizer update in a single session run. */
-  step(batch: Batch, options: { learningRate?: number } = {}): Promise<StepResult> {
+  async step(batch: Batch, options: { learningRate?: number } = {}): Promise<StepResult> {
+    const rate = options.learningRate;
+    const [result] = await this.steps([batch], rate === undefined ? {} : { learningRates: [rate] });
+    return result as StepResult;
+  }
+
+  /**
+   * Runs one training step per batch, in order. Consecutive batches of one size run in a single session call
+   * (step-loop.ts): weights and optimizer state stay inside onnxruntime between those steps instead of being
+   * copied out to JavaScript after each. Every batch and rate is checked before any step runs; steps of
+   * earlier calls stay applied when a later call fails.
+   */
+  steps(batches: readonly Batch[], options: { learningRates?: readonly number[] } = {}): Promise<StepResult[]> {
     return this.serially(async () => {
-      const n = batchSize(this.spec, batch.labels);
-      const index = this.steps;
-      const learningRate = options.learningRate ?? this.learningRateAt(index);
-      if (!Number.isFinite(learningRate) || learningRate < 0) throw new MlError('INVALID_ARGUMENT', `learning rate ${learningRate} is invalid`);
-      const feeds: Record<string, TensorData> = {
-        ...inputTensors(this.spec, batch.inputs, n),
-        [LABELS]: labelTensor(this.spec, batch.labels),
-        [LEARNING_RATE]: { dtype: 'float32', shape: [], data: Float32Array.of(learningRate) },
-        ...this.weights,
-        ...this.state,
-        ...this.dropoutMasks(n, index),
-      };
-      const results = await runSession(this.session, feeds, this.graph.outputs, this.spare);
-      const previous: Record<string, TensorData> = {};
-      for (const [name, value] of Object.entries({ ...this.weights, ...this.state })) previous[`${name}.next`] = value;
-      this.spare = this.ownsArrays ? previous : undefined;
-      this.ownsArrays = true;
-      const weights: WeightSet = {};
-      for (const name of Object.keys(this.weights)) weights[name] = output(results, `${name}.next`);
-      const state: Record<string, TensorData> = {};
-      for (const name of Object.keys(this.state)) state[name] = output(results, `${name}.next`);
-      this.weights = weights;
-      this.state = state;
-      this.steps = index + 1;
-      const gradNorm = results[GRAD_NORM];
-      return {
-        step: this.steps,
-        loss: Number(output(results, LOSS).data[0]),
-        learningRate,
-        output: output(results, outputName(this.spec)),
-        ...(gradNorm !== undefined ? { gradNorm: Number(gradNorm.data[0]) } : {}),
-      };
+      const rates = options.learningRates;
+      if (rates !== undefined && rates.length !== batches.length) {
+        throw new MlError('INVALID_ARGUMENT', `${rates.length} learning rates for ${batches.length} batches`);
+      }
+      const planned = batches.map((batch, i) => this.planStep(batch, this.completed + i, rates?.[i]));
+      const results: StepResult[] = [];
+      for (const run of runsOfOneSize(planned)) results.push(...(await this.runSteps(run)));
+      return results;
     });
   }
 
@@ -223,8 +203,7 @@ export class Trainer {
       }
       this.weights = { ...checkpoint.weights };
       this.state = { ...checkpoint.state };
-      this.ownsArrays = false;
-      this.steps = checkpoint.step;
+      this.completed = checkpoint.step;
     });
   }
 
@@ -235,7 +214,7 @@ export class Trainer {
       format: CHECKPOINT_FORMAT,
       model: this.spec.name,
       optimizer: this.options.optimizer,
-      step: this.steps,
+      step: this.completed,
       seed: this.options.seed ?? 0,
       replica: this.options.replica ?? 0,
       weights: copyWeights(this.weights),
@@ -256,6 +235,47 @@ export class Trainer {
     await this.queue.catch(() => undefined);
     const sessions = [this.session, await this.evalSession, await this.predictSession];
     await Promise.all(sessions.map((session) => session?.release()));
+  }
+
+  /** The per-step feeds of the step with 0-based index `index`, checked. */
+  private planStep(batch: Batch, index: number, rate: number | undefined): PlannedStep {
+    const rows = batchSize(this.spec, batch.labels);
+    const learningRate = rate ?? this.learningRateAt(index);
+    if (!Number.isFinite(learningRate) || learningRate < 0) throw new MlError('INVALID_ARGUMENT', `learning rate ${learningRate} is invalid`);
+    const feeds: Record<string, TensorData> = {
+      ...inputTensors(this.spec, batch.inputs, rows),
+      [LABELS]: labelTensor(this.spec, batch.labels),
+      [LEARNING_RATE]: { dtype: 'float32', shape: [], data: Float32Array.of(learningRate) },
+      ...this.dropoutMasks(rows, index),
+    };
+    return { rows, learningRate, feeds };
+  }
+
+  /** Steps of one batch size in one session call; the weights and state become those after the last one. */
+  private async runSteps(run: readonly PlannedStep[]): Promise<StepResult[]> {
+    const [first] = run;
+    if (first === undefined) return [];
+    const feeds: Record<string, TensorData> = { ...this.weights, ...this.state };
+    for (const name of Object.keys(first.feeds)) feeds[name] = stack(run.map((step) => step.feeds[name] as TensorData));
+    const results = await runSession(this.session, feeds, this.graph.outputs);
+    const weights: WeightSet = {};
+    for (const name of Object.keys(this.weights)) weights[name] = output(results, nextName(name));
+    const state: Record<string, TensorData> = {};
+    for (const name of Object.keys(this.state)) state[name] = output(results, nextName(name));
+    this.weights = weights;
+    this.state = state;
+    const before = this.completed;
+    this.completed += run.length;
+    const losses = output(results, LOSS);
+    const outputs = output(results, outputName(this.spec));
+    const gradNorms = results[GRAD_NORM];
+    return run.map((step, i) => ({
+      step: before + i + 1,
+      loss: Number(unstackRow(losses, i).data[0]),
+      learningRate: step.learningRate,
+      output: unstackRow(outputs, i),
+      ...(gradNorms !== undefined ? { gradNorm: Number(unstackRow(gradNorms, i).data[0]) } : {}),
+    }));
   }
 
   private learningRateAt(step: number): number {
@@ -287,6 +307,24 @@ export class Trainer {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+interface PlannedStep {
+  readonly rows: number;
+  readonly learningRate: number;
+  /** Data, labels, learning rate and dropout masks of this step alone. */
+  readonly feeds: Readonly<Record<string, TensorData>>;
+}
+
+/** Consecutive steps grouped by batch size: each group stacks into one session call. */
+function runsOfOneSize(steps: readonly PlannedStep[]): PlannedStep[][] {
+  const runs: PlannedStep[][] = [];
+  for (const step of steps) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[0]?.rows === step.rows) last.push(step);
+    else runs.push([step]);
+  }
+  return runs;
 }
 
 function output(results: Readonly<Record<string, TensorData>>, name: string): TensorData {

@@ -31,6 +31,7 @@ export const onnx = $root.onnx = (() => {
          * @property {number|null} [i] AttributeProto i
          * @property {Uint8Array|null} [s] AttributeProto s
          * @property {onnx.ITensorProto|null} [t] AttributeProto t
+         * @property {onnx.IGraphProto|null} [g] AttributeProto g
          * @property {Array.<number>|null} [floats] AttributeProto floats
          * @property {Array.<number>|null} [ints] AttributeProto ints
          * @property {Array.<Uint8Array>|null} [strings] AttributeProto strings
@@ -111,6 +112,14 @@ export const onnx = $root.onnx = (() => {
         AttributeProto.prototype.t = null;
 
         /**
+         * AttributeProto g.
+         * @member {onnx.IGraphProto|null|undefined} g
+         * @memberof onnx.AttributeProto
+         * @instance
+         */
+        AttributeProto.prototype.g = null;
+
+        /**
          * AttributeProto floats.
          * @member {Array.<number>} floats
          * @memberof onnx.AttributeProto
@@ -160,6 +169,8 @@ export const onnx = $root.onnx = (() => {
                 w.uint32(34).bytes(m.s);
             if (m.t != null && Object.hasOwnProperty.call(m, "t"))
                 $root.onnx.TensorProto.encode(m.t, w.uint32(42).fork(), q + 1).ldelim();
+            if (m.g != null && Object.hasOwnProperty.call(m, "g"))
+                $root.onnx.GraphProto.encode(m.g, w.uint32(50).fork(), q + 1).ldelim();
             if (m.floats != null && m.floats.length) {
                 for (var i = 0; i < m.floats.length; ++i)
                     w.uint32(61).float(m.floats[i]);
@@ -239,6 +250,10 @@ export const onnx = $root.onnx = (() => {
                     }
                 case 5: {
                         m.t = $root.onnx.TensorProto.decode(r, r.uint32(), undefined, n + 1);
+                        break;
+                    }
+                case 6: {
+                        m.g = $root.onnx.GraphProto.decode(r, r.uint32(), undefined, n + 1);
                         break;
                     }
                 case 7: {

@@ -10,6 +10,7 @@ export declare namespace onnx {
         i?: (number|null);
         s?: (Uint8Array|null);
         t?: (onnx.ITensorProto|null);
+        g?: (onnx.IGraphProto|null);
         floats?: (number[]|null);
         ints?: (number[]|null);
         strings?: (Uint8Array[]|null);
@@ -24,6 +25,7 @@ export declare namespace onnx {
         public i: number;
         public s: Uint8Array;
         public t?: (onnx.ITensorProto|null);
+        public g?: (onnx.IGraphProto|null);
         public floats: number[];
         public ints: number[];
         public strings: Uint8Array[];

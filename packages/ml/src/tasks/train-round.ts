@@ -41,6 +41,12 @@ export interface RoundSummary {
 const trainers = new SessionCache<Trainer>((trainer) => trainer.dispose());
 
 /**
+ * Steps per session call: the weights and optimizer state leave onnxruntime once per call (step-loop.ts), and a
+ * call holds this many batches of input (8 x 32 rows x 1014 characters is 2 MiB of int64 indices).
+ */
+const STEPS_PER_CALL = 8;
+
+/**
  * The seeded starting point of a run, made on a worker so the client never uploads weights. Built from the seed
  * alone, never from a cached trainer: a lost result recomputed later must come out the same.
  */
@@ -63,15 +69,21 @@ export async function trainRound(run: RunSpec, start: Checkpoint, plan: RoundPla
   await trainer.restore(start);
   const losses: number[] = [];
   let stepSeconds = 0;
-  for (let step = 0; step < plan.steps; step++) {
-    const batch = tensorize(rows, picks, step * plan.batchSize, plan.batchSize);
-    const stepStart = performance.now();
-    const result = await trainer.step({ inputs: { chars: batch.chars }, labels: batch.labels }, { learningRate: plan.rates[step] as number });
-    stepSeconds += (performance.now() - stepStart) / 1000;
-    if (!Number.isFinite(result.loss)) {
-      throw new MlError('RUNTIME_FAILED', `replica ${plan.replica} diverged at step ${result.step}: loss ${result.loss} (lower the learning rate)`);
+  for (let first = 0; first < plan.steps; first += STEPS_PER_CALL) {
+    const count = Math.min(STEPS_PER_CALL, plan.steps - first);
+    const batches = Array.from({ length: count }, (_, i) => {
+      const batch = tensorize(rows, picks, (first + i) * plan.batchSize, plan.batchSize);
+      return { inputs: { chars: batch.chars }, labels: batch.labels };
+    });
+    const callStart = performance.now();
+    const results = await trainer.steps(batches, { learningRates: plan.rates.slice(first, first + count) });
+    stepSeconds += (performance.now() - callStart) / 1000;
+    for (const result of results) {
+      if (!Number.isFinite(result.loss)) {
+        throw new MlError('RUNTIME_FAILED', `replica ${plan.replica} diverged at step ${result.step}: loss ${result.loss} (lower the learning rate)`);
+      }
+      losses.push(result.loss);
     }
-    losses.push(result.loss);
   }
   const checkpoint = trainer.checkpoint();
   if (checkpoint.step !== start.step + plan.steps) {
