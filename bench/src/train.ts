@@ -2,8 +2,8 @@
 // and 128 with 1 and 2 threads: Loom's Trainer against the same network in PyTorch (Debian's python3-torch), in
 // the same run when importable, their steps alternating so both see the same background load. Also where Loom's
 // step time goes and the FLOP/s both reach against a float32 GEMM peak measured here. Loom runs its steps as
-// Trainer.steps does in training, several per session call. Options: --quick (1 timed call); env
-// BENCH_TRAIN_CALLS (timed calls, 3), BENCH_TRAIN_STEPS_PER_CALL (4), BENCH_TRAIN_WARMUP (warm-up calls, 2),
+// train() runs them: STEPS_PER_CALL steps per session call (Trainer.steps). Options: --quick (1 timed call);
+// env BENCH_TRAIN_CALLS (timed calls, 3), BENCH_TRAIN_STEPS_PER_CALL (8), BENCH_TRAIN_WARMUP (warm-up calls, 1),
 // BENCH_TRAIN_BATCHES (32,128), BENCH_TRAIN_THREADS (1,2), BENCH_SKIP_TORCH.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import {
   buildModel, charCnn, createSession, GraphBuilder, normalTensor, ops, Rng, runSession, Trainer, type TensorData,
 } from '@loom/ml';
+import { STEPS_PER_CALL as TRAIN_STEPS_PER_CALL } from '@loom/ml/tasks';
 import { pythonHas } from './reference.js';
 import { fmt, printTable } from './table.js';
 import { TorchTrainer, torchPeak } from './torch-reference.js';
@@ -20,10 +21,11 @@ const quick = process.argv.includes('--quick');
 const list = (value: string | undefined, fallback: number[]): number[] =>
   value === undefined ? fallback : value.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const CALLS = Number(process.env['BENCH_TRAIN_CALLS'] ?? (quick ? 1 : 3));
-const STEPS_PER_CALL = Number(process.env['BENCH_TRAIN_STEPS_PER_CALL'] ?? 4);
-// Loom's first two calls grow onnxruntime's arenas and fault in their pages; PyTorch warms its allocator likewise
-// (two steps).
-const WARMUP = Number(process.env['BENCH_TRAIN_WARMUP'] ?? 2);
+const STEPS_PER_CALL = Number(process.env['BENCH_TRAIN_STEPS_PER_CALL'] ?? TRAIN_STEPS_PER_CALL);
+// Loom's first call grows onnxruntime's arenas and faults in their pages; PyTorch's caching allocator is warm
+// after two steps.
+const WARMUP = Number(process.env['BENCH_TRAIN_WARMUP'] ?? 1);
+const TORCH_WARMUP = 2;
 const BATCHES = list(process.env['BENCH_TRAIN_BATCHES'], [32, 128]);
 const THREADS = list(process.env['BENCH_TRAIN_THREADS'], [1, 2]);
 const CLASSES = ['world', 'sports', 'business', 'science'];
@@ -60,7 +62,7 @@ interface ConfigResult {
 
 /** Loom and (when `torch`) PyTorch at one configuration, their timed steps alternating. */
 async function measure(batch: number, threads: number, torch: boolean): Promise<ConfigResult & { version?: string }> {
-  const reference = torch ? await TorchTrainer.start(batch, threads, WARMUP) : undefined;
+  const reference = torch ? await TorchTrainer.start(batch, threads, TORCH_WARMUP) : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'loom-bench-train-'));
   const prefix = join(dir, 'profile');
   try {
@@ -171,7 +173,7 @@ async function main(): Promise<void> {
   };
   printTable(
     `CharCNN-small training (Adam, 70 x ${LENGTH} one-hot input; per step, medians of ${CALLS} Loom calls of ${STEPS_PER_CALL} steps` +
-      ` alternating with ${CALLS * STEPS_PER_CALL} PyTorch steps, after ${WARMUP} warm-up calls / steps` +
+      ` alternating with ${CALLS * STEPS_PER_CALL} PyTorch steps, after ${WARMUP} and ${TORCH_WARMUP} warm-up calls and steps` +
       `${torch ? `; PyTorch ${version}` : ''}; target Loom/PyTorch >= ${TARGET}x)`,
     ['batch', 'threads', 'Loom samples/s', 'PyTorch samples/s', 'Loom/PyTorch', 'Loom step ms', 'ORT run ms',
       'copy+host ms', 'Loom GFLOP/s (% peak)', 'PyTorch GFLOP/s (% peak)'],

@@ -44,7 +44,7 @@ const trainers = new SessionCache<Trainer>((trainer) => trainer.dispose());
  * Steps per session call: the weights and optimizer state leave onnxruntime once per call (step-loop.ts), and a
  * call holds this many batches of input (8 x 32 rows x 1014 characters is 2 MiB of int64 indices).
  */
-const STEPS_PER_CALL = 8;
+export const STEPS_PER_CALL = 8;
 
 /**
  * The seeded starting point of a run, made on a worker so the client never uploads weights. Built from the seed
