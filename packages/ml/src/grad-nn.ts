@@ -1,20 +1,17 @@
 // Gradient rules of Conv, MaxPool, Gemm, MatMul, Softmax and LogSoftmax. The backward ops are the ones measured
 // fastest in onnxruntime: Conv's input gradient is a Conv with flipped (Slice, step -1), transposed weights
 // (ConvTranspose only for strides > 1); its weight gradient one Gemm over an unfolded input (Gather with an index
-// table) or, when the input is rows gathered from a small table (CharCNN's one-hot characters), a scatter-add per
-// kernel tap into [vocabulary, O] and one small Gemm with the table. MaxPool routes gradients through its Indices
-// output with MaxUnpool (ScatterElements-add when windows overlap), masking for a ReLU just before it.
+// table). A conv over rows of a small table (CharCNN's one-hot characters) is better written as tableConv1d,
+// whose lookups differentiate to scatter-adds. MaxPool routes gradients through its Indices output with
+// MaxUnpool (ScatterElements-add when windows overlap), masking for a ReLU just before it.
 import { staticDim, type Dim } from './dims.js';
-import { allocate } from './dtype.js';
 import { MlError } from './errors.js';
 import { firstGrad, inputOf, markReluMasked, outputOf, reluMask, unbroadcast, type GradRule } from './grad-rule.js';
 import type { GraphBuilder, NodeRecord, Value } from './graph.js';
 import { exp, mul, sub } from './ops-elementwise.js';
-import {
-  conv1d, convTranspose1d, gemm, matMul, maxUnpool, scatterElementsAdd, scatterNdAdd, type Conv1dOptions,
-} from './ops-nn.js';
+import { conv1d, convTranspose1d, gemm, matMul, maxUnpool, scatterElementsAdd, type Conv1dOptions } from './ops-nn.js';
 import { reduceSum } from './ops-reduce.js';
-import { concat, gather, pad, reshape, reshapeLike, slice, transpose, unsqueeze, zerosLike } from './ops-shape.js';
+import { gather, pad, reshape, reshapeLike, slice, transpose, zerosLike } from './ops-shape.js';
 
 function ints(node: NodeRecord, name: string): readonly number[] {
   const value = node.attrs[name];
@@ -76,55 +73,6 @@ function convWeightGrad(g: GraphBuilder, x: Value, dy: Value, w: Value, options:
   return transpose(g, reshape(g, dwKc, [o, k, c]), [0, 2, 1]);
 }
 
-/** x = Transpose(Gather(table [V, C], indices [N, L]), [0, 2, 1]): the rows a Conv input was gathered from. */
-interface GatheredInput {
-  readonly table: Value;
-  readonly indices: Value;
-}
-
-function gatheredInput(g: GraphBuilder, x: Value): GatheredInput | undefined {
-  const transposed = g.producer(x);
-  if (transposed?.opType !== 'Transpose' || transposed.attrs['perm']?.kind !== 'ints') return undefined;
-  if (transposed.attrs['perm'].value.join(',') !== '0,2,1') return undefined;
-  const gathered = transposed.inputs[0] === null || transposed.inputs[0] === undefined ? undefined : g.producer(transposed.inputs[0]);
-  if (gathered?.opType !== 'Gather' || int(gathered, 'axis', 0) !== 0) return undefined;
-  const [table, indices] = gathered.inputs;
-  if (table === null || table === undefined || indices === null || indices === undefined) return undefined;
-  // ScatterND, which the gradient is built from, takes int64 indices only.
-  return table.rank === 2 && indices.rank === 2 && indices.dtype === 'int64' ? { table, indices } : undefined;
-}
-
-/**
- * dL/dw and dL/db of a 1-D conv whose input rows come from a table: x[n, :, t] = table[i[n, t], :]. Then
- * dw[o, c, k] = sum_v table[v, c] * s_k[v, o] with s_k[v, o] = sum over (n, t) with i[n, t + k*d] = v of dy[n, o, t]:
- * one ScatterND-add of the time-major dy per kernel tap and a [V, K*O]^T x [V, C] Gemm; db is a tap's s summed
- * over v. For CharCNN's first conv (V = 71, C = 70, K = 7) this replaces a Gemm of 2*O*N*L'*K*C flops with
- * O*N*L'*K additions: the same sums, added in (n, t) order.
- */
-function gatheredConvGrads(g: GraphBuilder, input: GatheredInput, dy: Value, w: Value, dilation: number): { dw: Value; db: Value } {
-  const [o, c, k] = w.shape.map((dim) => staticDim(dim, 'Conv weight')) as [number, number, number];
-  const vocabulary = staticDim(input.table.shape[0], 'Gather table rows');
-  const outLength = staticDim(dy.shape[2], 'Conv output length');
-  const timeMajor = transpose(g, dy, [0, 2, 1]);
-  const zeros = g.constant({ dtype: dy.dtype, shape: [vocabulary, o], data: allocate(dy.dtype, vocabulary * o) }, 'zeros');
-  const taps = Array.from({ length: k }, (_, tap) => {
-    const at = unsqueeze(g, slice(g, input.indices, [{ axis: 1, start: tap * dilation, end: tap * dilation + outLength }]), [2]);
-    return scatterNdAdd(g, zeros, at, timeMajor);
-  });
-  const sums = concat(g, taps, 1);
-  const dwKo = gemm(g, sums, input.table, null, { transA: true });
-  // Every (n, t) lands in exactly one row of a tap's sums, so the bias gradient is one tap summed over rows.
-  return { dw: transpose(g, reshape(g, dwKo, [k, o, c]), [1, 2, 0]), db: reduceSum(g, taps[0] as Value, [0]) };
-}
-
-/** Whether the gathered form applies and is cheaper: stride 1, no padding, and a table smaller than a sequence. */
-function useGatheredWeightGrad(input: GatheredInput | undefined, dy: Value, options: Required<Conv1dOptions>): input is GatheredInput {
-  if (input === undefined || options.stride !== 1 || options.pads[0] !== 0 || options.pads[1] !== 0) return false;
-  const vocabulary = input.table.shape[0];
-  const outLength = dy.shape[2];
-  return typeof vocabulary === 'number' && typeof outLength === 'number' && vocabulary <= outLength;
-}
-
 function maxPoolGrad(g: GraphBuilder, node: NodeRecord, pooledGrad: Value): Value {
   const x = inputOf(node, 0);
   const indices = node.outputs[1];
@@ -158,14 +106,10 @@ export const nnGradients: Record<string, GradRule> = {
     const dy = firstGrad(node, dys);
     const [x, w] = [inputOf(node, 0), inputOf(node, 1)];
     const options = convOptions(node);
-    const gathered = gatheredInput(g, x);
-    const fromTable = wants[1] && useGatheredWeightGrad(gathered, dy, options)
-      ? gatheredConvGrads(g, gathered, dy, w, options.dilation)
-      : undefined;
     return [
       wants[0] ? convInputGrad(g, dy, w, staticDim(x.shape[2], 'Conv length'), options) : undefined,
-      wants[1] ? fromTable?.dw ?? convWeightGrad(g, x, dy, w, options) : undefined,
-      wants[2] ? fromTable?.db ?? reduceSum(g, dy, [0, 2]) : undefined,
+      wants[1] ? convWeightGrad(g, x, dy, w, options) : undefined,
+      wants[2] ? reduceSum(g, dy, [0, 2]) : undefined,
     ];
   },
   MaxPool: (g, node, dys) => [maxPoolGrad(g, node, firstGrad(node, dys))],

@@ -1,7 +1,7 @@
 // The graph builder's core: symbolic values, recorded nodes, inputs, trainable parameters and constants.
 // Ops (ops-*.ts) append nodes through `addNode` after inferring output shapes; autodiff replays them in reverse.
 import { allocate, isFloat, type DType, type FloatType } from './dtype.js';
-import { formatShape, type Dim, type Shape } from './dims.js';
+import { formatShape, type Shape } from './dims.js';
 import { MlError } from './errors.js';
 import type { TensorData } from './tensor-data.js';
 

@@ -3,3 +3,4 @@ export * from './ops-elementwise.js';
 export * from './ops-nn.js';
 export * from './ops-shape.js';
 export * from './ops-reduce.js';
+export * from './table-conv.js';

@@ -4,11 +4,12 @@
 // large: 1024 / 2048. Width and length are configurable so tests and quick runs can shrink the network.
 import { MlError } from '../errors.js';
 import type { Value } from '../graph.js';
-import { conv, dense, ParamList } from '../layers.js';
+import { conv, dense, param, ParamList } from '../layers.js';
 import { BATCH, type Init, type ModelSpec } from '../model-spec.js';
 import { relu } from '../ops-elementwise.js';
 import { conv1dLength, maxPool1d } from '../ops-nn.js';
-import { flatten, gather, transpose } from '../ops-shape.js';
+import { flatten } from '../ops-shape.js';
+import { tableConv1d } from '../table-conv.js';
 import { heNormal } from '../weights.js';
 
 /**
@@ -97,10 +98,15 @@ export function charCnn(config: CharCnnConfig): ModelSpec {
     forward: (context) => {
       const { g } = context;
       const chars = context.inputs['chars'] as Value;
-      const oneHot = gather(g, g.constant({ dtype: 'float32', shape: [symbols + 1, symbols], data: table }, 'alphabet'), chars);
-      let x = transpose(g, oneHot, [0, 2, 1]);
+      // The first conv reads one-hot characters: table lookups instead of a Conv over the expanded input.
+      const oneHot = g.constant({ dtype: 'float32', shape: [symbols + 1, symbols], data: table }, 'alphabet');
+      let x: Value = chars;
       CONVS.forEach(({ pool }, i) => {
-        x = relu(g, conv(context, `conv${i + 1}`, x));
+        const prefix = `conv${i + 1}`;
+        x = i === 0
+          ? tableConv1d(g, oneHot, chars, param(context, `${prefix}.weight`), param(context, `${prefix}.bias`))
+          : conv(context, prefix, x);
+        x = relu(g, x);
         if (pool) x = maxPool1d(g, x, { kernel: POOL });
       });
       x = flatten(g, x, 1);
