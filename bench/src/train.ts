@@ -34,6 +34,8 @@ const ALPHABET = 70;
 const TARGET = 1.3;
 const spec = charCnn({ classes: CLASSES, size: 'small', length: LENGTH });
 const PARAMS = spec.params.reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+/** The first conv's forward and weight-gradient multiply-adds: one-hot input, 70 channels, kernel 7, 256 features. */
+const FIRST_CONV_FLOPS = 2 * (2 * (LENGTH - 7 + 1) * 256 * ALPHABET * 7);
 const FLOPS_PER_SAMPLE = charCnnTrainingFlops({
   alphabet: ALPHABET, length: LENGTH, features: 256, hidden: 1024, classes: CLASSES.length, pool: 3,
   convs: [7, 7, 3, 3, 3, 3].map((kernel, i) => ({ kernel, pool: i === 0 || i === 1 || i === 5 })),
@@ -193,6 +195,8 @@ async function main(): Promise<void> {
   console.log(`  fresh JavaScript buffers (the ${fmt((3 * PARAMS * 4) / 2 ** 20)} MiB of weights and Adam moments, once per call), then stacking`);
   console.log(`  inputs and drawing dropout masks. FLOPs: ${fmt(FLOPS_PER_SAMPLE / 1e9, 2)} GFLOP per sample (convs and FC`);
   console.log(`  layers: forward, weight gradients, input gradients), the same count for both; % of the best peak below.`);
+  console.log(`  Loom does the first conv's forward and weight gradient as table lookups (tableConv1d), so ${fmt(FIRST_CONV_FLOPS / 1e9, 2)} of those`);
+  console.log('  GFLOP are multiply-adds it does not make: its rate reads as the PyTorch-equivalent work per second.');
   console.log(`  Load average (1 min) before ${fmt(loadBefore, 1)}, after ${fmt(loadAfter, 1)} on ${availableParallelism()} CPUs: other work on the machine`);
   console.log('  slows both systems, PyTorch usually more, so ratios measured under load read high.');
 
