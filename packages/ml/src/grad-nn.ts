@@ -2,16 +2,19 @@
 // fastest in onnxruntime: Conv's input gradient is a Conv with flipped (Slice, step -1), transposed weights
 // (ConvTranspose only for strides > 1); its weight gradient one Gemm over an unfolded input (Gather with an index
 // table). A conv over rows of a small table (CharCNN's one-hot characters) is better written as tableConv1d,
-// whose lookups differentiate to scatter-adds. MaxPool routes gradients through its Indices output with
-// MaxUnpool (ScatterElements-add when windows overlap), masking for a ReLU just before it.
+// whose lookups differentiate to scatter-adds. MaxPool routes gradients with MaxUnpool through the indices of
+// the picked elements (ScatterElements-add when windows overlap), masking for a ReLU just before it; for disjoint
+// windows the indices come from an ArgMax here rather than from MaxPool's own, slow, Indices output.
 import { staticDim, type Dim } from './dims.js';
 import { MlError } from './errors.js';
 import { firstGrad, inputOf, markReluMasked, outputOf, reluMask, unbroadcast, type GradRule } from './grad-rule.js';
-import type { GraphBuilder, NodeRecord, Value } from './graph.js';
-import { exp, mul, sub } from './ops-elementwise.js';
-import { conv1d, convTranspose1d, gemm, matMul, maxUnpool, scatterElementsAdd, type Conv1dOptions } from './ops-nn.js';
+import { attr, type GraphBuilder, type NodeRecord, type Value } from './graph.js';
+import { add, exp, mul, sub } from './ops-elementwise.js';
+import {
+  conv1d, convTranspose1d, gemm, matMul, maxPoolIndicesFromArgMax, maxUnpool, scatterElementsAdd, type Conv1dOptions,
+} from './ops-nn.js';
 import { reduceSum } from './ops-reduce.js';
-import { gather, pad, reshape, reshapeLike, slice, transpose, zerosLike } from './ops-shape.js';
+import { gather, pad, reshape, reshapeLike, shapeOf, slice, squeeze, transpose, zerosLike } from './ops-shape.js';
 
 function ints(node: NodeRecord, name: string): readonly number[] {
   const value = node.attrs[name];
@@ -75,7 +78,12 @@ function convWeightGrad(g: GraphBuilder, x: Value, dy: Value, w: Value, options:
 
 function maxPoolGrad(g: GraphBuilder, node: NodeRecord, pooledGrad: Value): Value {
   const x = inputOf(node, 0);
-  const indices = node.outputs[1];
+  const kernel = ints(node, 'kernel_shape')[0] ?? 1;
+  const stride = ints(node, 'strides')[0] ?? kernel;
+  const pooled = outputOf(node, 0);
+  const indices = node.outputs[1] ?? (g.training && maxPoolIndicesFromArgMax(x, kernel, stride, ints(node, 'pads'))
+    ? windowMaxIndices(g, x, kernel, staticDim(pooled.shape[2], 'MaxPool output length'))
+    : undefined);
   if (indices === undefined) {
     throw new MlError('NO_GRADIENT', `MaxPool ${node.name} was built without Indices (an inference graph): no gradient`);
   }
@@ -83,10 +91,29 @@ function maxPoolGrad(g: GraphBuilder, node: NodeRecord, pooledGrad: Value): Valu
   // of on the 'kernel' times larger input. Each routed gradient lands where x equals the pooled value, so
   // x > 0 there exactly when the pooled value is > 0: the result is bit-identical, and the ReLU rule skips its mask.
   const afterRelu = g.producer(x)?.opType === 'Relu';
-  const dy = afterRelu ? reluMask(g, outputOf(node, 0), pooledGrad) : pooledGrad;
+  const dy = afterRelu ? reluMask(g, pooled, pooledGrad) : pooledGrad;
   const dx = routeMaxPoolGrad(g, node, x, indices, dy);
   if (afterRelu) markReluMasked(dx, x);
   return dx;
+}
+
+/**
+ * The flat input index of each window's maximum, as MaxPool's Indices output holds it, for disjoint windows
+ * without padding: ArgMax over [N, C, P, kernel] (the first maximum, as MaxPool picks, so ties route the same
+ * way) plus each window's offset in the flattened input, n*C*L + c*L + p*kernel.
+ */
+function windowMaxIndices(g: GraphBuilder, x: Value, kernel: number, pooled: number): Value {
+  const [batch, channels, length] = [x.shape[0] as Dim, staticDim(x.shape[1], 'MaxPool channels'), staticDim(x.shape[2], 'MaxPool length')];
+  const covered = pooled * kernel < length ? slice(g, x, [{ axis: 2, start: 0, end: pooled * kernel }]) : x;
+  const windows = reshape(g, covered, [0, 0, pooled, kernel]);
+  const within = g.op('ArgMax', [windows], { dtype: 'int64', shape: [batch, channels, pooled] }, { axis: attr.int(3), keepdims: attr.int(0) });
+  const rows = squeeze(g, slice(g, shapeOf(g, x), [{ axis: 0, start: 0, end: 1 }]), [0]);
+  const n = g.op('Range', [g.scalar(0, 'int64'), rows, g.scalar(1, 'int64')], { dtype: 'int64', shape: [batch] });
+  const batchOffsets = reshape(g, mul(g, n, g.scalar(channels * length, 'int64')), [-1, 1, 1]);
+  const offsets = new BigInt64Array(channels * pooled);
+  for (let c = 0; c < channels; c++) for (let p = 0; p < pooled; p++) offsets[c * pooled + p] = BigInt(c * length + p * kernel);
+  const windowOffsets = g.constant({ dtype: 'int64', shape: [channels, pooled], data: offsets }, 'window_offsets');
+  return add(g, add(g, batchOffsets, windowOffsets), within);
 }
 
 function routeMaxPoolGrad(g: GraphBuilder, node: NodeRecord, x: Value, indices: Value, dy: Value): Value {

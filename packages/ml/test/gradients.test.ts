@@ -62,8 +62,10 @@ test('Conv 1-D with stride 2 (input gradient through ConvTranspose)', async () =
     build: (g, v) => ops.conv1d(g, v['x'] as Value, v['w'] as Value, v['b'] as Value, { stride: 2, pads: [1, 0] }) });
 });
 
-test('MaxPool 1-D, disjoint windows, with and without padding (MaxUnpool of Indices)', async () => {
+test('MaxPool 1-D, disjoint windows (indices from ArgMax), a ragged end, and padding (MaxUnpool of Indices)', async () => {
   await check('MaxPool k3', { dtype: 'float32', step: 0.01, inputs: { x: distinct('float32', 2, 3, 9) },
+    build: (g, v) => ops.maxPool1d(g, v['x'] as Value, { kernel: 3 }) });
+  await check('MaxPool k3 L11', { dtype: 'float32', step: 0.01, inputs: { x: distinct('float32', 2, 3, 11) },
     build: (g, v) => ops.maxPool1d(g, v['x'] as Value, { kernel: 3 }) });
   await check('MaxPool k3 pads', { dtype: 'float32', step: 0.01, inputs: { x: distinct('float32', 2, 2, 7) },
     build: (g, v) => ops.maxPool1d(g, v['x'] as Value, { kernel: 3, pads: [1, 1] }) });
@@ -93,8 +95,9 @@ test('MaxPool gradient with tied windows routes each output gradient to exactly 
     const got = Array.from(out['dx']?.data as Float32Array);
     const total = (values: ArrayLike<number>): number => Array.from(values).reduce((a, b) => a + b, 0);
     assert.equal(total(got), total(dyData), `stride ${stride}: gradient mass must be conserved, got ${got.join(',')}`);
-    // Each output's gradient lands on one element of its own window.
+    // Each output's gradient lands on one element of its own window: the first maximum, as MaxPool picks it.
     assert.ok(got.every((v) => Number.isInteger(v) && v >= 0));
+    if (stride === 3) assert.deepEqual(got, [1, 0, 0, 2, 0, 0, 3, 0, 0, 4, 0, 0, 5, 0, 0, 6, 0, 0]);
     await session.release();
   }
 });
