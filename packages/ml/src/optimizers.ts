@@ -85,16 +85,19 @@ export function optimizerStep(
   const updated = params.map((param, i) => {
     const grad = clipped[i] as Value;
     const shape = param.shape as readonly number[];
-    let direction: Value;
+    // How far the parameter moves this step. Scalar factors are folded together first: each elementwise op is a
+    // pass over every parameter (11.3M for CharCNN-small).
+    let step: Value;
     if (config.kind === 'sgd') {
       const momentum = config.momentum ?? 0;
-      if (momentum === 0) direction = grad;
-      else {
+      let direction = grad;
+      if (momentum !== 0) {
         const velocity = slot(`${param.name}.momentum`, shape);
         const next = add(g, mul(g, velocity.input, scalar(momentum)), grad);
         velocity.commit(next);
         direction = config.nesterov === true ? add(g, grad, mul(g, next, scalar(momentum))) : next;
       }
+      step = mul(g, direction, learningRate);
     } else {
       const beta1 = config.beta1 ?? 0.9;
       const beta2 = config.beta2 ?? 0.999;
@@ -104,13 +107,15 @@ export function optimizerStep(
       const vNext = add(g, mul(g, v.input, scalar(beta2)), mul(g, mul(g, grad, grad), scalar(1 - beta2)));
       m.commit(mNext);
       v.commit(vNext);
-      const mHat = div(g, mNext, bias1 as Value);
-      const vHat = div(g, vNext, bias2 as Value);
-      direction = div(g, mHat, add(g, sqrt(g, vHat), scalar(config.epsilon ?? 1e-8)));
+      // lr * (m / bias1) / (sqrt(v / bias2) + eps) = (lr * sqrt(bias2) / bias1) * m / (sqrt(v) + eps * sqrt(bias2)):
+      // the bias corrections and the rate become two scalars (PyTorch's Adam does the same).
+      const rootBias2 = sqrt(g, bias2 as Value);
+      const denominator = add(g, sqrt(g, vNext), mul(g, scalar(config.epsilon ?? 1e-8), rootBias2));
+      step = mul(g, div(g, mNext, denominator), div(g, mul(g, learningRate, rootBias2), bias1 as Value));
     }
     const decay = config.weightDecay ?? 0;
-    if (decay > 0 && param.rank >= 2) direction = add(g, direction, mul(g, param, scalar(decay)));
-    return sub(g, param, mul(g, direction, learningRate));
+    if (decay > 0 && param.rank >= 2) step = add(g, step, mul(g, param, mul(g, learningRate, scalar(decay))));
+    return sub(g, param, step);
   });
   return { updated, state, gradNorm };
 }
