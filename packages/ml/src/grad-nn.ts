@@ -103,7 +103,8 @@ function maxPoolGrad(g: GraphBuilder, node: NodeRecord, pooledGrad: Value): Valu
  * way) plus each window's offset in the flattened input, n*C*L + c*L + p*kernel.
  */
 function windowMaxIndices(g: GraphBuilder, x: Value, kernel: number, pooled: number): Value {
-  const [batch, channels, length] = [x.shape[0] as Dim, staticDim(x.shape[1], 'MaxPool channels'), staticDim(x.shape[2], 'MaxPool length')];
+  const batch = x.shape[0] as Dim;
+  const [channels, length] = [staticDim(x.shape[1], 'MaxPool channels'), staticDim(x.shape[2], 'MaxPool length')];
   const covered = pooled * kernel < length ? slice(g, x, [{ axis: 2, start: 0, end: pooled * kernel }]) : x;
   const windows = reshape(g, covered, [0, 0, pooled, kernel]);
   const within = g.op('ArgMax', [windows], { dtype: 'int64', shape: [batch, channels, pooled] }, { axis: attr.int(3), keepdims: attr.int(0) });

@@ -1,6 +1,7 @@
 // The training loop's engine: owns one model's weights and optimizer state, runs training steps in onnxruntime
-// (loss, gradients and update of one step together; several steps per session call), and exposes what data-parallel training needs: get/set
-// weights for averaging, checkpoints that resume exactly, and export of a plain inference model.
+// (loss, gradients and update of a step together; several steps per session call), and exposes what
+// data-parallel training needs: get/set weights for averaging, checkpoints that resume exactly, and export of a
+// plain inference model.
 import { writeFile } from 'node:fs/promises';
 import type * as ort from 'onnxruntime-node';
 import { batchSize, inputTensors, labelTensor, rowsOf, type Batch, type BatchArray } from './batch.js';
