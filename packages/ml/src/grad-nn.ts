@@ -76,12 +76,18 @@ function convWeightGrad(g: GraphBuilder, x: Value, dy: Value, w: Value, options:
   return transpose(g, reshape(g, dwKc, [o, k, c]), [0, 2, 1]);
 }
 
+interface PoolWindows {
+  readonly kernel: number;
+  readonly stride: number;
+  readonly pads: readonly number[];
+}
+
 function maxPoolGrad(g: GraphBuilder, node: NodeRecord, pooledGrad: Value): Value {
   const x = inputOf(node, 0);
   const kernel = ints(node, 'kernel_shape')[0] ?? 1;
-  const stride = ints(node, 'strides')[0] ?? kernel;
+  const windows: PoolWindows = { kernel, stride: ints(node, 'strides')[0] ?? kernel, pads: ints(node, 'pads') };
   const pooled = outputOf(node, 0);
-  const indices = node.outputs[1] ?? (g.training && maxPoolIndicesFromArgMax(x, kernel, stride, ints(node, 'pads'))
+  const indices = node.outputs[1] ?? (g.training && maxPoolIndicesFromArgMax(x, windows.kernel, windows.stride, windows.pads)
     ? windowMaxIndices(g, x, kernel, staticDim(pooled.shape[2], 'MaxPool output length'))
     : undefined);
   if (indices === undefined) {
@@ -92,7 +98,7 @@ function maxPoolGrad(g: GraphBuilder, node: NodeRecord, pooledGrad: Value): Valu
   // x > 0 there exactly when the pooled value is > 0: the result is bit-identical, and the ReLU rule skips its mask.
   const afterRelu = g.producer(x)?.opType === 'Relu';
   const dy = afterRelu ? reluMask(g, pooled, pooledGrad) : pooledGrad;
-  const dx = routeMaxPoolGrad(g, node, x, indices, dy);
+  const dx = routeMaxPoolGrad(g, windows, x, indices, dy);
   if (afterRelu) markReluMasked(dx, x);
   return dx;
 }
@@ -107,7 +113,10 @@ function windowMaxIndices(g: GraphBuilder, x: Value, kernel: number, pooled: num
   const [channels, length] = [staticDim(x.shape[1], 'MaxPool channels'), staticDim(x.shape[2], 'MaxPool length')];
   const covered = pooled * kernel < length ? slice(g, x, [{ axis: 2, start: 0, end: pooled * kernel }]) : x;
   const windows = reshape(g, covered, [0, 0, pooled, kernel]);
-  const within = g.op('ArgMax', [windows], { dtype: 'int64', shape: [batch, channels, pooled] }, { axis: attr.int(3), keepdims: attr.int(0) });
+  const within = g.op('ArgMax', [windows], { dtype: 'int64', shape: [batch, channels, pooled] }, {
+    axis: attr.int(3),
+    keepdims: attr.int(0),
+  });
   const rows = squeeze(g, slice(g, shapeOf(g, x), [{ axis: 0, start: 0, end: 1 }]), [0]);
   const n = g.op('Range', [g.scalar(0, 'int64'), rows, g.scalar(1, 'int64')], { dtype: 'int64', shape: [batch] });
   const batchOffsets = reshape(g, mul(g, n, g.scalar(channels * length, 'int64')), [-1, 1, 1]);
@@ -117,10 +126,7 @@ function windowMaxIndices(g: GraphBuilder, x: Value, kernel: number, pooled: num
   return add(g, add(g, batchOffsets, windowOffsets), within);
 }
 
-function routeMaxPoolGrad(g: GraphBuilder, node: NodeRecord, x: Value, indices: Value, dy: Value): Value {
-  const kernel = ints(node, 'kernel_shape')[0] ?? 1;
-  const stride = ints(node, 'strides')[0] ?? kernel;
-  const pads = ints(node, 'pads');
+function routeMaxPoolGrad(g: GraphBuilder, { kernel, stride, pads }: PoolWindows, x: Value, indices: Value, dy: Value): Value {
   // Disjoint windows: every input position is picked at most once, so MaxUnpool's plain write is exact.
   if (stride >= kernel) return maxUnpool(g, dy, indices, x, { kernel, stride, pads });
   // Overlapping windows may pick one position twice: the contributions must add up.
