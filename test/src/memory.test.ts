@@ -3,7 +3,7 @@
 // terminate threshold is killed and restarted by its nanny while the scheduler recomputes what it held.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { delayed } from '@loom/client';
@@ -53,4 +53,11 @@ test('a task running past the terminate threshold: the nanny kills and restarts 
     cluster.workers.find((worker) => before.has(worker.name) && before.get(worker.name) !== worker.pid));
   assert.ok(restarted.nannyPid !== undefined);
   await eventually('both workers back', async () => ((await client.schedulerInfo()).workers.length === 2 ? true : undefined));
+});
+
+test('the nanny starts its worker with a fixed malloc mmap threshold, so freed buffers leave its RSS', () => {
+  for (const worker of fixture.cluster.workers) {
+    const environment = readFileSync(`/proc/${worker.pid}/environ`, 'latin1').split('\0');
+    assert.ok(environment.includes('MALLOC_MMAP_THRESHOLD_=131072'), `worker ${worker.name}'s environment sets the threshold`);
+  }
 });

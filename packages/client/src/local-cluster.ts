@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LoomError } from '@loom/protocol';
+import { withWorkerMallocSettings } from '@loom/worker/malloc-env';
 import { LoomProcess, killPid, type ExitStatus } from './child-process.js';
 
 export interface LocalClusterOptions {
@@ -32,7 +33,8 @@ export interface LocalClusterOptions {
   workerArgs?: string[];
   /**
    * Run each worker under a nanny that restarts it after a crash or when it passes its memory limit's terminate
-   * threshold (default true). With false, a worker that dies stays dead.
+   * threshold (default true). With false, a worker that dies stays dead. Either way workers start with the
+   * allocator settings that keep their RSS honest (@loom/worker's malloc-env.ts).
    */
   nanny?: boolean;
 }
@@ -139,7 +141,8 @@ export class LocalCluster {
       label: `Loom worker '${name}'`,
       entry: entryPoint('@loom/worker/main'),
       args,
-      env: this.#env,
+      // A nanny gives its worker these itself; a worker without one must start with them.
+      env: nanny ? this.#env : withWorkerMallocSettings(this.#env),
       readyTimeoutMs: defaults.readyTimeoutMs ?? 30_000,
     });
     const describe = (announced: Record<string, unknown>): LocalWorker => ({

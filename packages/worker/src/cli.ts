@@ -19,6 +19,8 @@ Options:
   --memory-spill FRACTION   keep spilling while process RSS is above this share; default 0.7
   --memory-pause FRACTION   start no new task while process RSS is above this share; default 0.8
   --memory-terminate FRACTION  the nanny restarts the worker above this share; default 0.95
+  --memory-transfer FRACTION  inputs read back from disk or fetched for tasks not yet running are held to
+                            this share; default 0.1
   --local-directory DIR     where the worker's scratch directory (spill files) goes; default the OS temp dir
   --spill-compression C     none|gzip|deflate|brotli; default none
   --no-nanny                run the worker in this process, without a supervising nanny
@@ -55,6 +57,7 @@ export function parseWorkerArgs(argv: string[]): WorkerOptions | undefined {
         'memory-target': { type: 'string' },
         'memory-spill': { type: 'string' },
         'memory-pause': { type: 'string' },
+        'memory-transfer': { type: 'string' },
         'memory-terminate': { type: 'string' },
         'local-directory': { type: 'string' },
         'spill-compression': { type: 'string' },
@@ -88,6 +91,7 @@ export function parseWorkerArgs(argv: string[]): WorkerOptions | undefined {
     ['--memory-spill', 'memorySpill'],
     ['--memory-pause', 'memoryPause'],
     ['--memory-terminate', 'memoryTerminate'],
+    ['--memory-transfer', 'memoryTransfer'],
   ] as const;
   for (const [flag, option] of thresholds) {
     const text = values[flag.slice(2) as 'memory-target'];

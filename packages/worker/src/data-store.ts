@@ -14,6 +14,8 @@ export interface ValueStream {
 export interface DataStore {
   /** Whether the key is held at all (in memory or on disk). Cheap and synchronous. */
   has(key: string): boolean;
+  /** Whether the key is held in memory (so using it loads nothing). Cheap and synchronous. */
+  inMemory(key: string): boolean;
   /** The value, read back from disk if it was spilled; undefined if not held or unreadable (then reported lost). */
   get(key: string): Promise<EncodedValue | undefined>;
   /** The value in chunks of at most `chunkBytes`, without loading a spilled file whole when avoidable. */
@@ -34,6 +36,10 @@ export class MemoryStore implements DataStore {
   private bytes = 0;
 
   has(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  inMemory(key: string): boolean {
     return this.values.has(key);
   }
 

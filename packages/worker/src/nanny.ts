@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, parseBytes } from '@loom/protocol';
 import type { WorkerOptions } from './worker.js';
 import { memoryThresholds } from './worker.js';
+import { withWorkerMallocSettings } from './malloc-env.js';
 import { processMemory } from './process-memory.js';
 
 export const NANNY_PID_ENV = 'LOOM_NANNY_PID';
@@ -57,7 +58,7 @@ export async function runNanny(argv: string[], options: WorkerOptions): Promise<
   const start = (): void => {
     const worker = spawn(process.execPath, [WORKER_MAIN, ...childArgs], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, [NANNY_PID_ENV]: String(process.pid) },
+      env: withWorkerMallocSettings({ ...process.env, [NANNY_PID_ENV]: String(process.pid) }),
     });
     child = worker;
     // Everything the worker prints, its LOOM_READY line first of all, is ours to print.

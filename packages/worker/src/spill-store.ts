@@ -51,6 +51,10 @@ export class SpillStore implements DataStore {
     return this.spilled.has(key);
   }
 
+  inMemory(key: string): boolean {
+    return this.memory.has(key);
+  }
+
   async get(key: string): Promise<EncodedValue | undefined> {
     const value = this.memory.get(key);
     if (value) {

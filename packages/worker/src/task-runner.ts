@@ -2,9 +2,10 @@
 // scheduler's order for a free thread, running, and being reported. It owns the rules for cancel, free and
 // hand-back, and does its I/O only through the interfaces it is given, so it can be driven without a network.
 //
-//   assign ──> gathering ──> ready ──> running ──> (stored + reported finished | reported failed)
-//                 │            │          └─ cancelled: finishes, result dropped unreported
-//                 └─ inputs unobtainable: reported missing, dropped
+//   assign ──> (waiting) ──> gathering ──> ready ──> running ──> (stored + reported finished | reported failed)
+//                 │             │            │          └─ cancelled: finishes, result dropped unreported
+//                 │             └─ inputs unobtainable: reported missing, dropped
+//                 └─ its inputs would be read back from disk or fetched while the load budget is spent
 //   cancel / hand-back drop gathering and ready tasks; a running task's thread dying requeues its unstarted batch
 //   (back to gathering if its thread took inputs it owned).
 import { LoomError, type EncodedValue, type Logger } from '@loom/protocol';
@@ -14,7 +15,7 @@ import type { TaskExecutor } from './thread-pool.js';
 import type { ThreadResult, ThreadTask } from './thread-messages.js';
 import type { FunctionSpec, TaskAssignment, TaskReporter } from './task-types.js';
 
-type TaskState = 'gathering' | 'ready' | 'running';
+type TaskState = 'waiting' | 'gathering' | 'ready' | 'running';
 
 /** About this much expected work goes to a thread in one batch. */
 const BATCH_BUDGET_MS = 5;
@@ -29,6 +30,8 @@ interface TaskRecord {
   inputs: EncodedValue[] | undefined;
   /** Some inputs were handed to a thread (detached here): a requeued task must gather them again. */
   inputsMoved: boolean;
+  /** Bytes of inputs it loads (read back from disk, fetched) and holds until it runs, counted in the load budget. */
+  loadBytes: number;
 }
 
 export interface TaskRunnerOptions {
@@ -39,11 +42,24 @@ export interface TaskRunnerOptions {
   /** This worker's address: named in task errors and as the failed holder of a local input that vanished. */
   address: string;
   logger: Logger;
+  /**
+   * Inputs read back from disk or fetched from peers for tasks that are not running yet are held to about this
+   * many bytes (one task at a time may exceed it). Default: no bound.
+   */
+  loadBudgetBytes?: number;
 }
 
 export class TaskRunner {
   private readonly tasks = new Map<string, TaskRecord>();
   private ready: TaskRecord[] = [];
+  /**
+   * Tasks whose inputs must be loaded, in arrival order, waiting for the load budget. Without it a worker handed
+   * hundreds of tasks over spilled partitions reads them all back at once and runs out of memory before
+   * the first one runs (Dask bounds its incoming transfers the same way: distributed.worker.memory.transfer).
+   */
+  private waiting: TaskRecord[] = [];
+  /** Bytes of inputs loaded (or being loaded) for tasks not yet handed to a thread. */
+  private loadedBytes = 0;
   private running = 0;
   private nextSeq = 0;
   private inlineValueBytes = 0;
@@ -72,7 +88,10 @@ export class TaskRunner {
   setPaused(paused: boolean): void {
     if (this.paused === paused) return;
     this.paused = paused;
-    if (!paused) this.scheduleDispatch();
+    if (!paused) {
+      this.admitWaiting();
+      this.scheduleDispatch();
+    }
   }
 
   define(functions: FunctionSpec[]): void {
@@ -84,7 +103,7 @@ export class TaskRunner {
     return this.running;
   }
 
-  /** Tasks assigned but not yet handed to a thread (gathering inputs or waiting for a thread). */
+  /** Tasks assigned but not yet handed to a thread (waiting to load inputs, gathering, or waiting for a thread). */
   get queued(): number {
     return this.tasks.size - this.running;
   }
@@ -105,10 +124,15 @@ export class TaskRunner {
         void this.reportHeld(task);
         continue;
       }
-      const record: TaskRecord = { task, seq: this.nextSeq++, state: 'gathering', cancelled: false, inputs: undefined, inputsMoved: false };
+      const record: TaskRecord = { task, seq: this.nextSeq++, state: 'waiting', cancelled: false, inputs: undefined, inputsMoved: false, loadBytes: 0 };
       this.tasks.set(task.key, record);
-      this.trace(record, 'assigned', 'gathering');
-      this.gather(record);
+      // Loading waits its turn behind tasks already waiting; a task whose inputs are all in memory never waits.
+      const cost = this.loadCost(task);
+      if (cost === 0 || (this.waiting.length === 0 && this.fits(cost))) this.startGathering(record, cost);
+      else {
+        this.trace(record, 'assigned', 'waiting');
+        this.waiting.push(record);
+      }
     }
   }
 
@@ -124,10 +148,12 @@ export class TaskRunner {
         this.tasks.delete(key);
         droppedQueued ||= record.state === 'ready';
         this.releaseInputs(record);
+        this.releaseLoad(record);
         this.trace(record, record.state, 'cancelled');
       }
     }
     if (droppedQueued) this.ready = this.ready.filter((record) => this.tasks.get(record.task.key) === record);
+    this.admitWaiting();
   }
 
   free(keys: readonly string[]): void {
@@ -146,9 +172,11 @@ export class TaskRunner {
       if (record.state === 'running') continue;
       this.tasks.delete(key);
       this.releaseInputs(record);
+      this.releaseLoad(record);
       keys.push(key);
     }
     this.ready = [];
+    this.waiting = [];
     return keys;
   }
 
@@ -205,7 +233,8 @@ export class TaskRunner {
         continue;
       }
       if (record.inputsMoved) {
-        // Its thread took inputs this task owned; they died with it.
+        // Its thread took inputs this task owned; they died with it. Gathered again at once, outside the load
+        // budget: it was running already, and a thread death is rare.
         this.trace(record, 'running', 'gathering');
         record.state = 'gathering';
         record.inputs = undefined;
@@ -228,6 +257,51 @@ export class TaskRunner {
       for (const resolve of waiters) resolve();
     }
     this.scheduleDispatch();
+  }
+
+  /**
+   * Whether loading inputs of `cost` bytes fits the budget now. The first load always fits, so an input larger
+   * than the budget is still loaded, alone. Paused (memory is short), nothing that costs memory is loaded.
+   */
+  private fits(cost: number): boolean {
+    if (cost === 0) return true;
+    if (this.paused) return false;
+    return this.loadedBytes === 0 || this.loadedBytes + cost <= (this.options.loadBudgetBytes ?? Infinity);
+  }
+
+  private startGathering(record: TaskRecord, cost: number): void {
+    this.loadedBytes += cost;
+    record.loadBytes = cost;
+    this.trace(record, record.state, 'gathering');
+    record.state = 'gathering';
+    this.gather(record);
+  }
+
+  /** Starts waiting tasks in arrival order while the budget allows (skipping ones cancelled meanwhile). */
+  private admitWaiting(): void {
+    let started = 0;
+    for (const record of this.waiting) {
+      if (this.tasks.get(record.task.key) === record) {
+        // Costs are looked at again: an input may have arrived in memory (another task's result) meanwhile.
+        const cost = this.loadCost(record.task);
+        if (!this.fits(cost)) break;
+        this.startGathering(record, cost);
+      }
+      started += 1;
+    }
+    if (started > 0) this.waiting = this.waiting.slice(started);
+  }
+
+  /** Bytes of the task's inputs not in memory here: to be read back from disk or fetched from a peer. */
+  private loadCost(task: TaskAssignment): number {
+    let bytes = 0;
+    for (const input of task.inputs) if (!this.options.store.inMemory(input.key)) bytes += input.nbytes;
+    return bytes;
+  }
+
+  private releaseLoad(record: TaskRecord): void {
+    this.loadedBytes -= record.loadBytes;
+    record.loadBytes = 0;
   }
 
   private gather(record: TaskRecord): void {
@@ -265,6 +339,8 @@ export class TaskRunner {
         if (this.tasks.get(record.task.key) !== record) return;
         if (missingKeys.length > 0) {
           this.tasks.delete(record.task.key);
+          this.releaseLoad(record);
+          this.admitWaiting();
           this.trace(record, 'gathering', 'missing');
           this.options.reporter.missing({ key: record.task.key, missingKeys, failedHolders: [...failedHolders] });
           return;
@@ -277,6 +353,8 @@ export class TaskRunner {
         this.options.logger.error({ key: record.task.key, err: error }, 'gathering inputs failed unexpectedly');
         if (this.tasks.get(record.task.key) !== record) return;
         this.tasks.delete(record.task.key);
+        this.releaseLoad(record);
+        this.admitWaiting();
         this.options.reporter.missing({ key: record.task.key, missingKeys: inputs.map((input) => input.key), failedHolders: [...failedHolders] });
       },
     );
@@ -333,12 +411,15 @@ export class TaskRunner {
         const inputs = record.inputs ?? [];
         const ownedInputs = this.releaseInputs(record);
         record.inputsMoved = ownedInputs.includes(true);
+        // Its inputs are the running task's memory now; the next waiting task may load.
+        this.releaseLoad(record);
         return { key: record.task.key, functionId: record.task.functionId, args: record.task.args, inputs, ownedInputs };
       });
       this.running += batch.length;
       executor.run(threadTasks);
       idle -= 1;
     }
+    this.admitWaiting();
   }
 
   /**

@@ -39,6 +39,12 @@ export interface WorkerOptions {
   memoryPause?: number | false;
   /** The nanny kills and restarts the worker above this fraction (the worker itself only validates it). Default 0.95. */
   memoryTerminate?: number | false;
+  /**
+   * Inputs read back from disk or fetched from peers for tasks not yet running are held to this fraction of
+   * memoryLimit (one task's inputs may exceed it alone); `false`: no bound. Default 0.1, as Dask's
+   * distributed.worker.memory.transfer.
+   */
+  memoryTransfer?: number | false;
   /** Where the worker's fresh scratch directory (spill files) is created. Default: os.tmpdir(). */
   localDirectory?: string;
   /** Compression of spill files. Default 'none' (fastest; spilled bytes are then the encoded bytes plus 32). */
@@ -85,6 +91,8 @@ export interface WorkerHandle {
 }
 
 const DEFAULT_CHUNK_BYTES = 2 ** 20;
+/** Share of the memory limit that inputs loaded for queued tasks may hold (see WorkerOptions.memoryTransfer). */
+const DEFAULT_TRANSFER_FRACTION = 0.1;
 const DEFAULT_HEARTBEAT_MS = 1_000;
 const STREAM_END_GRACE_MS = 5_000;
 const DATA_SERVER_GRACE_MS = 2_000;
@@ -101,6 +109,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   const memoryLimit = options.memoryLimit === undefined ? totalmem() : parseBytes(options.memoryLimit);
   const logger = createLogger('worker', { worker: name });
   const thresholds = memoryThresholds(options);
+  const transfer = parseThreshold('memoryTransfer', options.memoryTransfer ?? DEFAULT_TRANSFER_FRACTION);
   const compression = options.spillCompression ?? 'none';
   if (!SPILL_COMPRESSIONS.includes(compression)) throw new RangeError(`spillCompression must be one of ${SPILL_COMPRESSIONS.join(', ')}, got '${compression}'`);
   const parent = options.localDirectory ?? tmpdir();
@@ -137,6 +146,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     nthreads,
     memoryLimit,
     thresholds,
+    loadBudgetBytes: transfer === false ? Infinity : transfer * memoryLimit,
     token,
     logger,
     store,
@@ -181,6 +191,8 @@ interface WorkerParts {
   nthreads: number;
   memoryLimit: number;
   thresholds: MemoryThresholds;
+  /** Bytes of inputs loaded for tasks not yet running (TaskRunner's load budget). */
+  loadBudgetBytes: number;
   token: string | undefined;
   logger: Logger;
   store: SpillStore;
@@ -228,7 +240,9 @@ class LoomWorker {
       logger,
       threadHeapLimits(parts.memoryLimit, parts.nthreads),
     );
-    this.runner = new TaskRunner({ store, fetcher: this.fetcher, executor: this.pool, reporter: this.link, address, logger });
+    this.runner = new TaskRunner({
+      store, fetcher: this.fetcher, executor: this.pool, reporter: this.link, address, logger, loadBudgetBytes: parts.loadBudgetBytes,
+    });
     this.memoryManager = new MemoryManager({
       store,
       memoryLimit: parts.memoryLimit,

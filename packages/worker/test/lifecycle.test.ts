@@ -134,6 +134,8 @@ describe('worker lifecycle', () => {
     assert.throws(() => parseWorkerArgs(['a:1', '--resources', 'GPU']), /NAME=AMOUNT/);
     assert.throws(() => parseWorkerArgs(['a:1', '--memory-limit', 'lots']), /--memory-limit/);
     assert.deepEqual(parseWorkerArgs(['a:1', '--memory-limit', '4GiB', '--port', '0']), { schedulerAddress: 'a:1', memoryLimit: 4 * 2 ** 30, port: 0 });
+    assert.deepEqual(parseWorkerArgs(['a:1', '--memory-transfer', '0.25', '--memory-pause', 'off']), { schedulerAddress: 'a:1', memoryTransfer: 0.25, memoryPause: false });
+    assert.throws(() => parseWorkerArgs(['a:1', '--memory-transfer', '2']), /--memory-transfer must be a fraction/);
     assert.equal(parseWorkerArgs(['--help']), undefined);
 
     const child = spawn(process.execPath, [MAIN, '127.0.0.1:1', '--bogus']);

@@ -83,8 +83,11 @@ class ManualExecutor implements TaskExecutor {
 }
 
 class MapFetcher implements InputFetcher {
+  /** Keys asked for, in order. */
+  readonly requested: string[] = [];
   constructor(private readonly values: Map<string, EncodedValue>) {}
   async fetch(key: string, holders: readonly string[]): Promise<FetchOutcome> {
+    this.requested.push(key);
     const value = this.values.get(key);
     return value ? { ok: true, value } : { ok: false, failedHolders: [...holders] };
   }
@@ -99,20 +102,22 @@ function ok(key: string, value: unknown, durationMs = 0.01): ThreadResult {
   return { key, ok: true, codec: encoded.codec, bytes: encoded.bytes, durationMs };
 }
 
-function setup(threads: number, remote = new Map<string, EncodedValue>()) {
+function setup(threads: number, remote = new Map<string, EncodedValue>(), loadBudgetBytes?: number) {
   const store = new MemoryStore();
   const executor = new ManualExecutor(threads);
   const reporter = new RecordingReporter();
+  const fetcher = new MapFetcher(remote);
   const runner = new TaskRunner({
     store,
     executor,
     reporter,
-    fetcher: new MapFetcher(remote),
+    fetcher,
     address: 'self:1',
     logger: createLogger('worker-test', {}),
+    ...(loadBudgetBytes !== undefined ? { loadBudgetBytes } : {}),
   });
   runner.setInlineValueBytes(1024);
-  return { store, executor, reporter, runner };
+  return { store, executor, reporter, runner, fetcher };
 }
 
 describe('TaskRunner', () => {
@@ -235,5 +240,70 @@ describe('TaskRunner', () => {
     runner.onResults([{ key: 'm2', ok: false, durationMs: 0, error: { code: 'TASK_FAILED', message: 'thread died', stack: '', errorName: 'ThreadExit' } }]);
     await nextTurn();
     assert.deepEqual(executor.batches[2]?.map((t) => t.key), ['m3', 'm4']);
+  });
+
+  describe('the load budget', () => {
+    const remote = () => new Map(['r1', 'r2', 'r3'].map((key) => [key, encodeValue(key)]));
+    const needs = (key: string, input: string, nbytes = 60) => task(key, 'fn', [{ key: input, nbytes, holders: ['peer:1'] }]);
+
+    /** A runner whose one thread is busy with task 'busy' until `finishBusy()`. */
+    async function busyRunner(budget: number) {
+      const parts = setup(1, remote(), budget);
+      parts.runner.assign([task('busy')]);
+      await nextTurn();
+      const finishBusy = () => {
+        parts.executor.idleCount = 1;
+        parts.runner.onResults([ok('busy', 0)]);
+      };
+      return { ...parts, finishBusy };
+    }
+
+    test('inputs to fetch wait for the budget in arrival order; tasks over inputs in memory never wait', async () => {
+      const { executor, runner, store, fetcher, finishBusy } = await busyRunner(100);
+      store.put('here', encodeValue(1));
+      runner.assign([needs('t1', 'r1'), needs('t2', 'r2'), needs('t3', 'r3'), task('t4', 'fn', [{ key: 'here', nbytes: 60, holders: ['self:1'] }])]);
+      await nextTurn();
+      await nextTurn();
+      assert.deepEqual(fetcher.requested, ['r1'], '60 of 100 bytes loaded: the next 60 wait');
+      assert.equal(runner.queued, 4);
+      runner.cancel(['t2']);
+      finishBusy();
+      await nextTurn();
+      await nextTurn();
+      assert.deepEqual(executor.batches.flat().map((t) => t.key), ['busy', 't1', 't4'], 'in arrival order');
+      assert.deepEqual(fetcher.requested, ['r1', 'r3'], 'dispatching t1 freed its share; the cancelled t2 never loads');
+    });
+
+    test('one input larger than the whole budget still loads, alone', async () => {
+      const { runner, fetcher, finishBusy } = await busyRunner(10);
+      runner.assign([needs('big-1', 'r1'), needs('big-2', 'r2')]);
+      await nextTurn();
+      await nextTurn();
+      assert.deepEqual(fetcher.requested, ['r1']);
+      finishBusy();
+      await nextTurn();
+      await nextTurn();
+      assert.deepEqual(fetcher.requested, ['r1', 'r2']);
+    });
+
+    test('a paused worker loads nothing; resuming starts the waiting loads', async () => {
+      const { runner, fetcher } = setup(1, remote(), 1000);
+      runner.setPaused(true);
+      runner.assign([needs('p1', 'r1'), task('p2')]);
+      await nextTurn();
+      assert.deepEqual(fetcher.requested, []);
+      runner.setPaused(false);
+      await nextTurn();
+      assert.deepEqual(fetcher.requested, ['r1']);
+    });
+
+    test('a load that fails frees its share for the next task', async () => {
+      const { runner, reporter, fetcher } = await busyRunner(100);
+      runner.assign([needs('lost', 'ghost'), needs('next', 'r1')]);
+      await nextTurn();
+      await nextTurn();
+      assert.deepEqual(reporter.missingReports.map((r) => r.key), ['lost']);
+      assert.deepEqual(fetcher.requested, ['ghost', 'r1']);
+    });
   });
 });
