@@ -2,6 +2,7 @@
 // requests (unknown dependency, cycle, oversized message) get clear errors while the cluster keeps serving.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Client, delayed, ref, task } from '@loom/client';
 import { callMetadata, grpcOptions, isLoomError, schedulerService, workerService } from '@loom/protocol';
 import { credentials, makeGenericClientConstructor, status, type ServiceError } from '@grpc/grpc-js';
@@ -14,6 +15,18 @@ const inc = delayed((x: number) => x + 1);
 
 test('the right token works', async () => {
   assert.equal(await inc(1).compute(), 2);
+});
+
+test('the token is on no command line (ps shows those to every user)', () => {
+  const withToken = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(TOKEN);
+    } catch {
+      return false; // gone meanwhile, or not ours to read
+    }
+  });
+  assert.ok(fixture.cluster.workers.length === 2);
+  assert.deepEqual(withToken, []);
 });
 
 test('a client without the cluster token is refused with UNAUTHENTICATED', async () => {

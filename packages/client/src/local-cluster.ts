@@ -4,7 +4,7 @@
 // added while it runs; close() stops them all.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LoomError } from '@loom/protocol';
+import { LoomError, TOKEN_ENV } from '@loom/protocol';
 import { withWorkerMallocSettings } from '@loom/worker/malloc-env';
 import { LoomProcess, killPid, type ExitStatus } from './child-process.js';
 
@@ -88,10 +88,11 @@ export class LocalCluster {
 
   /** Starts the scheduler, then the workers, and resolves once every process has announced it is ready. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-    const token = options.token ?? (env['LOOM_TOKEN'] || undefined);
+    const inherited: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+    const token = options.token ?? (inherited[TOKEN_ENV] || undefined);
+    // The token reaches the scheduler and workers through their environment: any user can read command lines (ps).
+    const env = token === undefined ? inherited : { ...inherited, [TOKEN_ENV]: token };
     const args = ['--host', options.host ?? '127.0.0.1', '--port', String(options.port ?? 0)];
-    if (token !== undefined) args.push('--token', token);
     args.push(...(options.schedulerArgs ?? []));
     const { process: scheduler, ready } = await LoomProcess.launch({
       label: 'the Loom scheduler',
@@ -133,7 +134,6 @@ export class LocalCluster {
     if (resources && Object.keys(resources).length > 0) {
       args.push('--resources', Object.entries(resources).map(([resource, amount]) => `${resource}=${amount}`).join(','));
     }
-    if (defaults.token !== undefined) args.push('--token', defaults.token);
     args.push(...(defaults.workerArgs ?? []), ...(options.args ?? []));
     const nanny = defaults.nanny ?? true;
     if (!nanny) args.push('--no-nanny');
