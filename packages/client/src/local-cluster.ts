@@ -106,7 +106,7 @@ export class LocalCluster {
       await scheduler.stop('SIGKILL');
       throw new LoomError('INTERNAL', `the Loom scheduler announced no address: ${JSON.stringify(ready)}`);
     }
-    const cluster = new LocalCluster(scheduler, address, { ...options, token }, env);
+    const cluster = new LocalCluster(scheduler, address, options, env);
     try {
       await Promise.all(Array.from({ length: options.workers ?? 2 }, () => cluster.addWorker()));
     } catch (error) {

@@ -5,4 +5,3 @@ export { runWorker, parseWorkerArgs, UsageError, USAGE } from './cli.js';
 export { readSpillFile, writeSpillFile, SpillFileError, type SpillCompression } from './spill-file.js';
 export { DEFAULT_THRESHOLDS, type MemoryThresholds } from './memory-manager.js';
 export { processMemory } from './process-memory.js';
-export { withWorkerMallocSettings } from './malloc-env.js';
