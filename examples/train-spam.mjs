@@ -44,7 +44,7 @@ try {
   let lastReport = 0;
   const result = await train(client, {
     data: df, text: 'body', label: 'label', model,
-    epochs: Number(args.epochs), batchSize: 32, replicas: Number(args.replicas), syncEvery: 8,
+    epochs: Number(args.epochs), batchSize: 32, replicas: Number(args.replicas),
     optimizer: { kind: 'adam', maxGradNorm: 1 }, learningRate: Number(process.env.LR ?? 2e-3), testFraction: 0.2, seed: 1, out: args.out,
     onProgress: ({ epoch, step, loss, samples, elapsedSeconds }) => {
       if (elapsedSeconds - lastReport < 5) return;

@@ -80,6 +80,8 @@ class WorkerLink {
   outbox: WorkerOutbox = { functions: [], compute: [], freeKeys: [], cancelKeys: [] };
   dirty = false;
   lastSeen = Date.now();
+  /** The worker said it is shutting down: its stream ending next is the expected goodbye, not a loss. */
+  closing = false;
   constructor(
     readonly id: string,
     readonly call: WorkerCall,
@@ -334,6 +336,7 @@ export class SchedulerServer implements SchedulerHandle {
     }
     if (message.lostKeys.length > 0) this.handle({ type: 'keys-lost', workerId, keys: message.lostKeys });
     if (message.closing || message.handedBack.length > 0) {
+      if (message.closing) link.closing = true;
       this.log.info({ worker: workerId, handedBack: message.handedBack.length }, 'worker closing');
       this.handle({ type: 'worker-closing', workerId, handedBack: message.handedBack });
     }
@@ -353,7 +356,8 @@ export class SchedulerServer implements SchedulerHandle {
   private removeWorker(link: WorkerLink, reason: string): void {
     this.workerLinks.delete(link.id);
     this.dirtyWorkers.delete(link);
-    this.log.warn({ worker: link.id, reason }, 'worker removed');
+    const level = link.closing && reason === 'stream ended' ? 'info' : 'warn';
+    this.log[level]({ worker: link.id, reason }, 'worker removed');
     this.handle({ type: 'worker-removed', workerId: link.id, reason });
   }
 

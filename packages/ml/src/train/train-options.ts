@@ -3,6 +3,7 @@ import type { dataframe } from '@loom/client';
 import { MlError } from '../errors.js';
 import type { LearningRate } from '../trainer.js';
 import { validateOptimizer, type OptimizerConfig } from '../optimizers.js';
+import { STEPS_PER_CALL } from '../tasks/train-round.js';
 import { charcnn, type TextModel } from './text-model.js';
 
 export interface TrainProgress {
@@ -32,6 +33,7 @@ export interface TrainOptions {
   readonly batchSize?: number;
   /** Model replicas trained in parallel on different rows, averaged every `syncEvery` steps. Default 1. */
   readonly replicas?: number;
+  /** Steps per round: replicas average after each. Default 16 (STEPS_PER_CALL: one session call per round). */
   readonly syncEvery?: number;
   readonly optimizer?: OptimizerConfig;
   /** A rate or a schedule of the global step. Default 1e-3 (Adam). */
@@ -93,7 +95,7 @@ export function resolveTrainOptions(options: TrainOptions): ResolvedTrainOptions
     epochs: positive('epochs', options.epochs, 1),
     batchSize: positive('batchSize', options.batchSize, 32),
     replicas: positive('replicas', options.replicas, 1),
-    syncEvery: positive('syncEvery', options.syncEvery, 8),
+    syncEvery: positive('syncEvery', options.syncEvery, STEPS_PER_CALL),
     optimizer,
     learningRate,
     seed: options.seed ?? 0,
