@@ -16,8 +16,15 @@ after(() => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
 });
 
+interface Started {
+  readonly child: ChildProcess;
+  readonly ready: Record<string, string>;
+  /** Everything the process wrote to stderr so far (its logs, at level warn). */
+  stderr(): string;
+}
+
 /** Starts `loom ...` and resolves with the JSON of its LOOM_READY line. */
-function startLoom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; ready: Record<string, string> }> {
+function startLoom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Started> {
   const child = spawn(process.execPath, [LOOM, ...args], { env: { ...process.env, LOOM_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let stderr = '';
@@ -27,7 +34,7 @@ function startLoom(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child
     child.stdout!.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const line = stdout.split('\n').find((l) => l.startsWith('LOOM_READY '));
-      if (line) resolve({ child, ready: JSON.parse(line.slice('LOOM_READY '.length)) });
+      if (line) resolve({ child, ready: JSON.parse(line.slice('LOOM_READY '.length)), stderr: () => stderr });
     });
     child.once('exit', (code) => reject(new Error(`loom ${args[0]} exited with ${code}: ${stderr}`)));
   });
@@ -78,4 +85,5 @@ test('scheduler and worker from the CLI over mutual TLS with a token', async () 
   assert.equal(await exited(worker.child), 0, 'worker exits cleanly on SIGTERM');
   scheduler.child.kill('SIGINT');
   assert.equal(await exited(scheduler.child), 0, 'scheduler exits cleanly on SIGINT');
+  assert.doesNotMatch(scheduler.stderr(), /worker removed/, 'a worker that announced its shutdown is no warning');
 });

@@ -80,8 +80,6 @@ class WorkerLink {
   outbox: WorkerOutbox = { functions: [], compute: [], freeKeys: [], cancelKeys: [] };
   dirty = false;
   lastSeen = Date.now();
-  /** The worker said it is shutting down: its stream ending next is the expected goodbye, not a loss. */
-  closing = false;
   constructor(
     readonly id: string,
     readonly call: WorkerCall,
@@ -336,7 +334,6 @@ export class SchedulerServer implements SchedulerHandle {
     }
     if (message.lostKeys.length > 0) this.handle({ type: 'keys-lost', workerId, keys: message.lostKeys });
     if (message.closing || message.handedBack.length > 0) {
-      if (message.closing) link.closing = true;
       this.log.info({ worker: workerId, handedBack: message.handedBack.length }, 'worker closing');
       this.handle({ type: 'worker-closing', workerId, handedBack: message.handedBack });
     }
@@ -356,7 +353,9 @@ export class SchedulerServer implements SchedulerHandle {
   private removeWorker(link: WorkerLink, reason: string): void {
     this.workerLinks.delete(link.id);
     this.dirtyWorkers.delete(link);
-    const level = link.closing && reason === 'stream ended' ? 'info' : 'warn';
+    // A worker that announced its shutdown ending its stream is the expected goodbye, not a loss.
+    const announced = this.state.workers.get(link.id)?.closing === true && reason === 'stream ended';
+    const level = announced ? 'info' : 'warn';
     this.log[level]({ worker: link.id, reason }, 'worker removed');
     this.handle({ type: 'worker-removed', workerId: link.id, reason });
   }
