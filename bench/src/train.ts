@@ -3,7 +3,8 @@
 // the same run when importable, their steps alternating so both see the same background load. Also where Loom's
 // step time goes and the FLOP/s both reach against a float32 GEMM peak measured here. Loom runs its steps as
 // train() runs them: STEPS_PER_CALL steps per session call (Trainer.steps). Options: --quick (1 timed call);
-// env BENCH_TRAIN_CALLS (timed calls, 3), BENCH_TRAIN_STEPS_PER_CALL (8), BENCH_TRAIN_WARMUP (warm-up calls, 1),
+// env BENCH_TRAIN_CALLS (at least this many timed calls, 3), BENCH_TRAIN_MIN_SECONDS (and more, up to 9, until
+// Loom's timed calls add up to this, 40), BENCH_TRAIN_STEPS_PER_CALL (16), BENCH_TRAIN_WARMUP (warm-up calls, 1),
 // BENCH_TRAIN_BATCHES (32,128), BENCH_TRAIN_THREADS (1,2), BENCH_SKIP_TORCH.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -21,6 +22,10 @@ const quick = process.argv.includes('--quick');
 const list = (value: string | undefined, fallback: number[]): number[] =>
   value === undefined ? fallback : value.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const CALLS = Number(process.env['BENCH_TRAIN_CALLS'] ?? (quick ? 1 : 3));
+// Fast configurations get more calls, so each row's median stands on a similar stretch of time: one call at
+// batch 32 with 2 threads is ~7 s, and single calls there wander by 20 % on a shared machine.
+const MIN_TIMED_MS = 1000 * Number(process.env['BENCH_TRAIN_MIN_SECONDS'] ?? (quick ? 0 : 40));
+const MAX_CALLS = 9;
 const STEPS_PER_CALL = Number(process.env['BENCH_TRAIN_STEPS_PER_CALL'] ?? TRAIN_STEPS_PER_CALL);
 // Loom's first call grows onnxruntime's arenas and faults in their pages; PyTorch's caching allocator is warm
 // after two steps.
@@ -51,6 +56,8 @@ const median = (values: readonly number[]): number => {
 interface ConfigResult {
   readonly batch: number;
   readonly threads: number;
+  /** Timed calls (each STEPS_PER_CALL Loom steps and as many PyTorch steps). */
+  readonly calls: number;
   /** Per step: a call's time over its steps, median over the timed calls. */
   readonly loomMs: number;
   /** onnxruntime's own Session::Run time (all kernels) per step, median over the timed calls. */
@@ -88,18 +95,20 @@ async function measure(batch: number, threads: number, torch: boolean): Promise<
     for (let i = 0; i < WARMUP; i++) await loomCall();
     const loomMs: number[] = [];
     const torchMs: number[] = [];
-    for (let i = 0; i < CALLS; i++) {
+    let timedMs = 0;
+    for (let i = 0; i < CALLS || (timedMs < MIN_TIMED_MS && i < MAX_CALLS); i++) {
       // Alternate which goes first, so neither always follows the other's cache and page-cache footprint.
       if (reference !== undefined && i % 2 === 1) await torchSteps(torchMs);
       loomMs.push(await loomCall());
+      timedMs += (loomMs.at(-1) as number) * STEPS_PER_CALL;
       if (reference !== undefined && i % 2 === 0) await torchSteps(torchMs);
     }
     await trainer.dispose(); // writes the profile
     const profile = readProfile(prefix, WARMUP, STEPS_PER_CALL);
     const runMs = profile.runMs.slice(WARMUP);
-    if (runMs.length !== loomMs.length) throw new Error(`profile has ${profile.runMs.length} runs, expected ${WARMUP + CALLS}`);
+    if (runMs.length !== loomMs.length) throw new Error(`profile has ${profile.runMs.length} runs, expected ${WARMUP + loomMs.length}`);
     return {
-      batch, threads,
+      batch, threads, calls: loomMs.length,
       loomMs: median(loomMs),
       runMs: median(runMs),
       outsideMs: median(loomMs.map((ms, i) => ms - (runMs[i] as number))),
@@ -136,7 +145,8 @@ async function main(): Promise<void> {
   const torch = !process.env['BENCH_SKIP_TORCH'] && pythonHas('torch');
   if (process.env['BENCH_SKIP_TORCH']) log('skipping PyTorch (BENCH_SKIP_TORCH set)');
   else if (!torch) log('torch not importable by /usr/bin/python3 (apt-get install -y python3-torch): Loom only');
-  log(`CharCNN-small, Adam; batches ${BATCHES.join(',')} x threads ${THREADS.join(',')}; ${WARMUP} warm-up + ${CALLS} timed calls of ${STEPS_PER_CALL} steps each`);
+  log(`CharCNN-small, Adam; batches ${BATCHES.join(',')} x threads ${THREADS.join(',')}; ${WARMUP} warm-up + ${CALLS}-${MAX_CALLS} timed calls ` +
+    `(until ${MIN_TIMED_MS / 1000} s of Loom steps) of ${STEPS_PER_CALL} steps each`);
   const loadBefore = loadavg()[0] ?? NaN;
 
   // The peak is measured before and after the training runs and the higher rate kept: background load only
@@ -174,16 +184,16 @@ async function main(): Promise<void> {
     return `${fmt(flops / 1e9)} (${fmt((100 * flops) / peakOf(threads))}%)`;
   };
   printTable(
-    `CharCNN-small training (Adam, 70 x ${LENGTH} one-hot input; per step, medians of ${CALLS} Loom calls of ${STEPS_PER_CALL} steps` +
-      ` alternating with ${CALLS * STEPS_PER_CALL} PyTorch steps, after ${WARMUP} and ${TORCH_WARMUP} warm-up calls and steps` +
+    `CharCNN-small training (Adam, 70 x ${LENGTH} one-hot input; per step, medians of 'calls' Loom calls of ${STEPS_PER_CALL} steps` +
+      ` alternating with as many ${STEPS_PER_CALL}-step PyTorch runs, after ${WARMUP} and ${TORCH_WARMUP} warm-up calls and steps` +
       `${torch ? `; PyTorch ${version}` : ''}; target Loom/PyTorch >= ${TARGET}x)`,
-    ['batch', 'threads', 'Loom samples/s', 'PyTorch samples/s', 'Loom/PyTorch', 'Loom step ms', 'ORT run ms',
+    ['batch', 'threads', 'calls', 'Loom samples/s', 'PyTorch samples/s', 'Loom/PyTorch', 'Loom step ms', 'ORT run ms',
       'copy+host ms', 'Loom GFLOP/s (% peak)', 'PyTorch GFLOP/s (% peak)'],
     results.map((r) => {
       const loomRate = rate(r.batch, r.loomMs);
       const torchRate = r.torchMs === undefined ? undefined : rate(r.batch, r.torchMs);
       return [
-        String(r.batch), String(r.threads), fmt(loomRate, 1), torchRate === undefined ? 'n/a' : fmt(torchRate, 1),
+        String(r.batch), String(r.threads), String(r.calls), fmt(loomRate, 1), torchRate === undefined ? 'n/a' : fmt(torchRate, 1),
         torchRate === undefined ? 'n/a' : `${fmt(loomRate / torchRate, 2)}x`,
         fmt(r.loomMs), fmt(r.runMs), fmt(r.outsideMs), gflops(loomRate, r.threads),
         torchRate === undefined ? 'n/a' : gflops(torchRate, r.threads),
