@@ -44,7 +44,7 @@ const trainers = new SessionCache<Trainer>((trainer) => trainer.dispose());
  * Steps per session call: the weights and optimizer state leave onnxruntime once per call (step-loop.ts), and a
  * call holds this many batches of input (16 x 32 rows x 1014 characters is 4 MiB of int64 indices).
  * onnxruntime-node copies every output into fresh memory: for CharCNN-small that is 130 MiB a call, measured at
- * 90-450 ms here, so 8 steps a call paid 11-56 ms a step for it and 16 pay half that. Train rounds are this
+ * 75-450 ms here, so 8 steps a call paid 11-56 ms a step for it and 16 pay half that. Train rounds are this
  * long by default (syncEvery), so a round is one call.
  */
 export const STEPS_PER_CALL = 16;
