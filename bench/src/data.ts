@@ -1,6 +1,7 @@
 // `pnpm bench:data`: moving and holding data. Loom on a LocalCluster (2 workers x 1 thread) and, when Python's
 // distributed is importable, Dask on the same files in the same run:
-//   1. the loopback ceiling: a plain TCP socket between two processes, MB/s;
+//   1. the loopback ceiling: a plain TCP socket between two processes, MB/s, and the HTTP/2 ceiling: node:http2
+//      (what gRPC runs on in Node) moving 64 MiB values into fresh memory (http2-ceiling.ts);
 //   2. a 64 MiB partition moved worker to worker (end to end: a task on worker B reading worker A's value),
 //      and worker to client;
 //   3. spill write and read-back MB/s of the worker's spill store;
@@ -16,6 +17,7 @@ import { Client, LocalCluster, compute, dataframe as dd, delayed } from '@loom/c
 import { parseBytes } from '@loom/protocol';
 import { processMemory } from '@loom/worker';
 import { writeCsvDataset } from '../../scripts/datasets.mjs';
+import { http2Ceiling } from './http2-ceiling.js';
 import { measureSpill } from './spill-throughput.js';
 import { pythonHas, runPythonReference } from './reference.js';
 import { fmt, printTable } from './table.js';
@@ -153,6 +155,8 @@ async function main(): Promise<void> {
   try {
     log('loopback ceiling: plain TCP socket between two processes');
     const ceiling = await loopbackCeiling();
+    log('HTTP/2 ceiling: node:http2 between two processes, 64 MiB into fresh memory');
+    const http2 = await http2Ceiling();
     log('64 MiB transfers');
     const moved = await transfer();
     log('spill store write/read');
@@ -182,6 +186,7 @@ async function main(): Promise<void> {
     const ratio = (ours: number, theirs: number | undefined) => (theirs ? `${fmt(ours / theirs, 2)}x` : 'n/a');
     printTable('Data movement (MB/s, higher is better)', ['measure', 'Loom', 'Dask', 'Loom / Dask'], [
       ['loopback ceiling (plain TCP socket)', fmt(ceiling), '', ''],
+      ['HTTP/2 ceiling (node:http2, 64 MiB into fresh memory)', fmt(http2), '', ''],
       ['64 MiB worker -> worker, end to end', fmt(moved.workerToWorker), fmt(daskTransfer?.end_to_end_MBps), ratio(moved.workerToWorker, daskTransfer?.end_to_end_MBps)],
       ['64 MiB as timed by the receiving worker', '', fmt(daskTransfer?.receiver_MBps), ''],
       ['64 MiB worker -> client', fmt(moved.workerToClient), '', ''],

@@ -7,6 +7,7 @@ import { createLogger, encodeTaskArgs, encodeValue, isLoomError, type EncodedVal
 import { compileSource } from '../src/function-loader.js';
 import { describeTaskFailure } from '../src/task-failure.js';
 import { MemoryStore } from '../src/data-store.js';
+import { withWorkerMallocSettings } from '../src/malloc-env.js';
 import { TaskRunner } from '../src/task-runner.js';
 import type { FetchOutcome, InputFetcher } from '../src/peer-fetch.js';
 import type { TaskExecutor } from '../src/thread-pool.js';
@@ -306,4 +307,13 @@ describe('TaskRunner', () => {
       assert.deepEqual(fetcher.requested, ['ghost', 'r1']);
     });
   });
+});
+
+test('worker allocator settings are added, and a setting already in the environment is kept as given', () => {
+  const added = withWorkerMallocSettings({ PATH: '/bin' });
+  assert.equal(added['MALLOC_MMAP_THRESHOLD_'], '131072');
+  assert.equal(added['GLIBC_TUNABLES'], 'glibc.malloc.hugetlb=1');
+  assert.equal(added['PATH'], '/bin');
+  const optedOut = withWorkerMallocSettings({ GLIBC_TUNABLES: '' });
+  assert.equal(optedOut['GLIBC_TUNABLES'], '');
 });
