@@ -5,12 +5,13 @@
 import { fork } from 'node:child_process';
 import http2 from 'node:http2';
 import { fileURLToPath } from 'node:url';
+import { grpcOptions } from '@loom/protocol';
 import { withWorkerMallocSettings } from '@loom/worker/malloc-env';
 
 const VALUE_BYTES = 64 * 2 ** 20;
 const WRITE_BYTES = 2 ** 20;
 /** Loom's receive window (grpc-options.ts; grpc-js applies it to the stream and the connection). */
-const WINDOW_BYTES = 16 * 2 ** 20;
+const WINDOW_BYTES = grpcOptions()['grpc-node.flow_control_window'] as number;
 
 /** Median MB/s over `transfers` values, each received into fresh memory. */
 export async function http2Ceiling(transfers = 9): Promise<number> {
@@ -18,7 +19,8 @@ export async function http2Ceiling(transfers = 9): Promise<number> {
   const sender = fork(fileURLToPath(import.meta.url), ['--h2-sender'], { env });
   try {
     const port = await new Promise<number>((resolve) => sender.once('message', (message) => resolve(message as number)));
-    const receiver = fork(fileURLToPath(import.meta.url), ['--h2-receiver', String(port), String(transfers)], { env });
+    const receiverArgs = ['--h2-receiver', String(port), String(transfers)];
+    const receiver = fork(fileURLToPath(import.meta.url), receiverArgs, { env });
     return await new Promise<number>((resolve, reject) => {
       receiver.once('message', (message) => resolve(message as number));
       receiver.once('exit', (code) => reject(new Error(`the HTTP/2 receiver exited with ${String(code)}`)));

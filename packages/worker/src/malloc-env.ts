@@ -6,14 +6,15 @@
 // 320 MiB workers, 1.9 GB of CSV): peak RSS 233-338 MiB with glibc's default, a worker killed in some runs;
 // 228-246 MiB with the fixed threshold, the same wall time within run-to-run noise.
 //
-// Those mappings are also asked to use transparent huge pages (glibc 2.35+, `glibc.malloc.hugetlb=1`: madvise on
-// each mapping of 2 MiB or more; ignored by older glibc, other C libraries and kernels with THP off). A partition
-// that arrives from a peer or is read back from spill goes into fresh memory, and faulting that in 4 KiB pages cost
-// more than copying into it: 64 MiB took 35-190 ms to touch here. Measured on this machine (2026-11-22): 64 MiB
+// Those mappings are also asked to use transparent huge pages (glibc 2.35+, `glibc.malloc.hugetlb=1`: madvise
+// on each mapping of 2 MiB or more; ignored by older glibc, other C libraries and kernels with THP off). A
+// partition that arrives from a peer or is read back from spill lands in fresh memory, and faulting that in
+// 4 KiB pages cost more than copying into it (64 MiB took 35-190 ms to touch here). Measured 2026-11-22: 64 MiB
 // worker -> worker about 370-390 -> 470-650 MB/s; out-of-core peaks and time unchanged (two 320 MiB workers:
-// 228-242 MiB; two 512 MiB workers: 363-382 MiB). A client is the user's process and keeps its own settings (the README says how
-// to give it the same). An earlier try, made before the fixed threshold, kept huge pages of freed buffers
-// resident and broke that bound.
+// 228-242 MiB; two 512 MiB workers: 363-382 MiB). An earlier try, made before the fixed threshold, kept huge
+// pages of freed buffers resident and broke that bound. A client is the user's process and keeps its own
+// settings (the README says how to give it the same).
+//
 // glibc reads these only when a process starts, so they go into the environment of the process we spawn; a
 // GLIBC_TUNABLES or MALLOC_MMAP_THRESHOLD_ already in that environment is left as the user set it.
 
