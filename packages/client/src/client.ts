@@ -22,6 +22,7 @@ import { Delayed, delayedNode, type DelayedValues, type LiftedArgs, type Lift } 
 import { functionEntry, type AnyFunction, type ModuleFunction } from './function-source.js';
 import { Future, type FutureOwner } from './future.js';
 import { asCompleted, gather, type GatherOwner, type Gathered } from './gather.js';
+import { fuseLinearChains } from './graph-fuse.js';
 import { orderGraph } from './graph-order.js';
 import { graphRequests, planGraph, type GraphPlan } from './graph-submit.js';
 import { KeyStore, type KeyState } from './key-store.js';
@@ -37,6 +38,11 @@ export interface ConnectOptions extends SecurityOptions {
   timeoutMs?: number;
   /** The largest message this client sends or accepts (default 64 MiB); graphs are split below half of it. */
   maxMessageBytes?: number;
+  /**
+   * Runs each linear chain of tasks as one task (graph-fuse.ts; default true). false sends every task as it was
+   * built, so each intermediate is computed, stored and reported on its own.
+   */
+  fuseChains?: boolean;
 }
 
 /** Options for client.map: everything but a fixed key, since each item gets its own. */
@@ -53,6 +59,7 @@ export class Client implements DelayedRunner {
   readonly #owner: Owner;
   readonly #log: Logger;
   readonly #maxMessageBytes: number;
+  readonly #fuseChains: boolean;
   #session: SchedulerSession | undefined;
   /** Why the client can no longer submit: closed, or the session was lost. */
   #unusable: LoomError | undefined;
@@ -63,6 +70,7 @@ export class Client implements DelayedRunner {
     this.#grpc = grpc;
     this.#token = token;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.#fuseChains = options.fuseChains ?? true;
     this.#log = createLogger('client', { scheduler: address });
     this.#store = new KeyStore((keys) => this.#session?.sendReleases(keys));
     this.#fetcher = new DataFetcher(channelCredentials(options.tls), () => callMetadata(token), this.#maxMessageBytes, this.#log);
@@ -243,6 +251,9 @@ export class Client implements DelayedRunner {
       if (holder.released) throw new LoomError('CANCELLED', `'${holder.key}' was released and cannot be used as an argument`, { taskKey: holder.key });
     }
     const wantedKeys = [...new Set(outputs.map((output) => output.key))];
+    if (this.#fuseChains) {
+      graph.tasks = fuseLinearChains(graph.tasks, { wanted: new Set(wantedKeys), held: (key) => this.#store.get(key) !== undefined });
+    }
     const budget = Math.floor(Math.min(session.welcome.maxMessageBytes, this.#maxMessageBytes) / 2);
     const plan = planGraph(graph, wantedKeys, budget);
 

@@ -23,6 +23,8 @@ export interface FunctionEntry {
   /** Sanitised name used as the task key prefix. */
   readonly name: string;
   readonly def: loom.v1.IFunctionDef;
+  /** The functions a fused chain runs (graph-fuse.ts): the scheduler must know them before the chain. */
+  readonly parts?: readonly FunctionEntry[];
 }
 
 interface CheckedSource {

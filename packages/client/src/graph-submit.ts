@@ -49,14 +49,15 @@ export function planGraph(graph: OrderedGraph, wantedKeys: string[], budgetBytes
     let size = fieldSize(specSize);
     if (size > room) tooLarge(`task '${node.key}'`, size, budgetBytes);
     const fn = node.fn;
-    const needsFunction = !sentFunctions.has(fn.id);
-    if (needsFunction) {
-      size += fieldSize(functionDefSize(fn.def));
-      if (size > room) tooLarge(`the function '${fn.name}' with task '${node.key}'`, size, budgetBytes);
-      sentFunctions.add(fn.id);
+    // A fused chain's own functions go first: the scheduler checks a chain's parts when the chain arrives.
+    const needed = [...(fn.parts ?? []), fn].filter((entry) => !sentFunctions.has(entry.id));
+    for (const entry of needed) {
+      size += fieldSize(functionDefSize(entry.def));
+      if (size > room) tooLarge(`the function '${entry.name}' with task '${node.key}'`, size, budgetBytes);
+      sentFunctions.add(entry.id);
     }
     startChunkIfFull(size, order);
-    if (needsFunction) current.functions.push(fn.def);
+    for (const entry of needed) current.functions.push(entry.def);
     current.tasks.push(node);
     current.taskSizes.push(specSize);
     used += size;

@@ -56,7 +56,14 @@ export function taskSpecSize(node: TaskNode, order: number): number {
 export function functionDefSize(def: loom.v1.IFunctionDef): number {
   let size = stringFieldSize(def.id ?? '') + stringFieldSize(def.name ?? '');
   if (def.module) size += delimitedSize(stringFieldSize(def.module.specifier ?? '') + stringFieldSize(def.module.exportName ?? ''));
+  else if (def.chain) size += delimitedSize(chainBodySize(def.chain));
   else size += delimitedSize(Buffer.byteLength(def.source ?? ''));
+  return size;
+}
+
+function chainBodySize(chain: loom.v1.IFusedChain): number {
+  let size = 0;
+  for (const id of chain.functionIds ?? []) size += stringFieldSize(id);
   return size;
 }
 
@@ -126,6 +133,9 @@ function writeFunction(writer: Writer, def: loom.v1.IFunctionDef): void {
     writer.header(4, stringFieldSize(def.module.specifier ?? '') + stringFieldSize(def.module.exportName ?? ''));
     writer.string(1, def.module.specifier ?? '');
     writer.string(2, def.module.exportName ?? '');
+  } else if (def.chain) {
+    writer.header(5, chainBodySize(def.chain));
+    for (const id of def.chain.functionIds ?? []) writer.string(1, id);
   } else {
     const source = def.source ?? '';
     writer.header(3, Buffer.byteLength(source));

@@ -5,6 +5,7 @@ export { schedulerService, workerService, type SchedulerServiceDefinition, type 
 export * from './errors.js';
 export * from './value-codec.js';
 export * from './task-args.js';
+export * from './fused-chain.js';
 export * from './auth.js';
 export * from './grpc-options.js';
 export * from './sizes.js';

@@ -1,7 +1,8 @@
 // Checks a submitted graph before any of it is applied: every dependency is known, no cycles, no conflicting
-// duplicates, every function is defined. Returns the new tasks in dependency order, ready to create.
+// duplicates, every function is defined (fused chains too). Returns the new tasks in dependency order, ready to create.
 import { LoomError } from '@loom/protocol';
 import type { NewTask } from './stimuli.js';
+import type { FunctionDefinition } from './task-state.js';
 
 export interface KnownKeys {
   has(key: string): boolean;
@@ -55,6 +56,22 @@ export function validateGraph(
     }
   }
   return dependenciesFirst ? [...fresh.values()] : topologicalOrder(fresh);
+}
+
+/**
+ * Checks the functions a graph defines: a fused chain (FusedChain in loom.proto) must name at least one function,
+ * each already defined (earlier, or in this graph) and none a chain itself, so a worker never follows a loop.
+ */
+export function validateFunctions(functions: readonly FunctionDefinition[], lookup: (id: string) => FunctionDefinition | undefined): void {
+  for (const fn of functions) {
+    if (fn.chain === undefined) continue;
+    if (fn.chain.length === 0) throw new LoomError('INVALID_GRAPH', `fused function '${fn.name}' (${fn.id}) names no functions`);
+    for (const id of fn.chain) {
+      const part = lookup(id);
+      if (part === undefined) throw new LoomError('INVALID_GRAPH', `fused function '${fn.name}' names function '${id}', which was never sent`);
+      if (part.chain !== undefined) throw new LoomError('INVALID_GRAPH', `fused function '${fn.name}' names another fused function, '${part.name}'`);
+    }
+  }
 }
 
 /** Kahn's algorithm over the new tasks only: known tasks cannot depend on keys that did not exist yet. */

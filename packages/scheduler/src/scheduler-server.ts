@@ -197,16 +197,21 @@ export class SchedulerServer implements SchedulerHandle {
     if (instructions.length > 0) this.scheduleFlush();
   }
 
+  private sendFunction(link: WorkerLink, id: string): void {
+    if (link.knownFunctions.has(id)) return;
+    link.knownFunctions.add(id);
+    link.outbox.functions.push(functionToWire(this.state.functions.get(id)!));
+  }
+
   private execute(instruction: Instruction): void {
     switch (instruction.type) {
       case 'compute': {
         const link = this.workerLinks.get(instruction.worker.id);
         if (link === undefined) return;
-        const fnId = instruction.task.functionId;
-        if (!link.knownFunctions.has(fnId)) {
-          link.knownFunctions.add(fnId);
-          link.outbox.functions.push(functionToWire(this.state.functions.get(fnId)!));
-        }
+        const fn = this.state.functions.get(instruction.task.functionId)!;
+        // A fused chain's functions go first: the worker defines them before the chain that names them.
+        for (const partId of fn.chain ?? []) this.sendFunction(link, partId);
+        this.sendFunction(link, fn.id);
         link.outbox.compute.push(computeTaskToWire(instruction.task, instruction.sendValue));
         this.dirtyWorkers.add(link);
         return;

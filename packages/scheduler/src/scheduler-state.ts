@@ -3,7 +3,7 @@
 // keyed by (from, to); each handler keeps the invariants that `validate` mode checks after every stimulus.
 import { LoomError } from '@loom/protocol';
 import { ClientState } from './client-state.js';
-import { validateGraph } from './graph-validation.js';
+import { validateFunctions, validateGraph } from './graph-validation.js';
 import type { FinishedTask, Instruction, NewTask, Stimulus, WorkerAnnouncement } from './stimuli.js';
 import { TaskHeap } from './task-heap.js';
 import {
@@ -134,6 +134,7 @@ export class SchedulerState {
     const client = this.clients.get(clientId);
     if (client === undefined) throw new LoomError('UNKNOWN_CLIENT', `client '${clientId}' has no open session`);
     const offered = new Map(functions.map((fn) => [fn.id, fn]));
+    validateFunctions(functions, (id) => this.functions.get(id) ?? offered.get(id));
     const ordered = validateGraph(tasks, this.tasks, (id) => this.functions.has(id) || offered.has(id), wanted);
     for (const fn of functions) if (!this.functions.has(fn.id)) this.functions.set(fn.id, fn);
     const generation = ++this.generation;

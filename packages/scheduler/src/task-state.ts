@@ -19,6 +19,8 @@ export interface FunctionDefinition {
   name: string;
   source?: string;
   module?: { specifier: string; exportName: string };
+  /** A fused chain: the ids of the functions it runs in turn. */
+  chain?: string[];
 }
 
 export interface TaskError {

@@ -22,13 +22,14 @@ export function functionFromWire(fn: loom.v1.IFunctionDef): FunctionDefinition {
   const definition: FunctionDefinition = { id: fn.id ?? '', name: fn.name ?? '' };
   if (fn.source) definition.source = fn.source;
   if (fn.module) definition.module = { specifier: fn.module.specifier ?? '', exportName: fn.module.exportName ?? '' };
+  if (fn.chain) definition.chain = [...(fn.chain.functionIds ?? [])];
   return definition;
 }
 
 export function functionToWire(fn: FunctionDefinition): loom.v1.IFunctionDef {
-  return fn.module
-    ? { id: fn.id, name: fn.name, module: { specifier: fn.module.specifier, exportName: fn.module.exportName } }
-    : { id: fn.id, name: fn.name, source: fn.source ?? '' };
+  if (fn.module) return { id: fn.id, name: fn.name, module: { specifier: fn.module.specifier, exportName: fn.module.exportName } };
+  if (fn.chain) return { id: fn.id, name: fn.name, chain: { functionIds: fn.chain } };
+  return { id: fn.id, name: fn.name, source: fn.source ?? '' };
 }
 
 export function workerFromHello(id: string, hello: loom.v1.IWorkerHello): WorkerAnnouncement {

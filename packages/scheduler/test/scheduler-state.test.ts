@@ -249,6 +249,25 @@ test('invalid graphs are refused whole with a clear code, changing nothing', () 
   assert.deepEqual(computes(h.submit([task('fine')], ['fine'])), ['fine@w1'], 'still serving');
 });
 
+test('a fused chain must name functions that exist and are not chains themselves', () => {
+  const h = new Harness();
+  h.connectClient();
+  h.addWorker('w1');
+  const chain = (functionIds: string[]) => ({ id: `chain-${functionIds.join('-')}`, name: 'fused', chain: functionIds });
+  const submitChain = (functions: Array<{ id: string; name: string; chain?: string[]; source?: string }>, key: string) =>
+    h.send({ type: 'update-graph', clientId: 'c1', tasks: [task(key, [], { functionId: functions.at(-1)!.id })], functions, wanted: [key] });
+  assert.throws(() => submitChain([chain(['ghost'])], 'a'), (e: unknown) => isLoomError(e, 'INVALID_GRAPH') && /'ghost'/.test(e.message));
+  assert.throws(() => submitChain([chain([])], 'b'), (e: unknown) => isLoomError(e, 'INVALID_GRAPH') && /names no functions/.test(e.message));
+  const inner = chain(['f']);
+  assert.throws(
+    () => submitChain([{ id: 'f', name: 'f', source: 'x => x' }, inner, chain([inner.id])], 'c'),
+    (e: unknown) => isLoomError(e, 'INVALID_GRAPH') && /another fused function/.test(e.message),
+  );
+  assert.equal(h.state.tasks.size, 0);
+  assert.deepEqual(computes(submitChain([{ id: 'f', name: 'f', source: 'x => x' }, chain(['f', 'f'])], 'd')), ['d@w1']);
+  assert.deepEqual(h.state.functions.get('chain-f-f')?.chain, ['f', 'f']);
+});
+
 test('a closing worker hands back work, which runs elsewhere', () => {
   const h = new Harness();
   h.connectClient();

@@ -1,13 +1,15 @@
 // Turns FunctionSpecs into callable functions inside a task thread, once per function id: source text is compiled
-// (as an expression, or as a method shorthand such as `inc(x) { ... }`), module exports are imported.
+// (as an expression, or as a method shorthand such as `inc(x) { ... }`), module exports are imported, fused chains
+// call the functions they name (fused-chain.ts).
 // A failure names the function or module and is remembered, so every task of a broken function fails alike.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LoomError } from '@loom/protocol';
+import { chainFunction, type TaskFunction } from './fused-chain.js';
 import type { FunctionSpec } from './task-types.js';
 
-export type TaskFunction = (...args: unknown[]) => unknown;
+export type { TaskFunction };
 
 type Loaded = { fn: TaskFunction } | { error: LoomError } | { loading: Promise<TaskFunction> };
 
@@ -44,6 +46,7 @@ export class FunctionLoader {
     if (!spec) {
       return { error: new LoomError('FUNCTION_LOAD_FAILED', `function '${id}' was never sent to this worker`) };
     }
+    if (spec.body.kind === 'chain') return { fn: chainFunction(spec.name, spec.body.functionIds, this) };
     if (spec.body.kind === 'source') {
       try {
         return { fn: compileSource(spec.name, spec.body.source) };

@@ -259,6 +259,7 @@ function functionFromWire(fn: loom.v1.IFunctionDef): FunctionSpec {
   if (fn.module) {
     return { id, name, body: { kind: 'module', specifier: fn.module.specifier ?? '', exportName: fn.module.exportName || 'default' } };
   }
+  if (fn.chain) return { id, name, body: { kind: 'chain', functionIds: [...(fn.chain.functionIds ?? [])] } };
   return { id, name, body: { kind: 'source', source: fn.source ?? '' } };
 }
 

@@ -212,8 +212,8 @@ export class TaskRunner {
         });
       } else {
         this.trace(record, 'running', 'failed');
-        const { code, message, stack, errorName } = result.error;
-        const error = new LoomError(code, message, { taskKey: result.key, remoteStack: stack, errorName, worker: this.options.address });
+        const { code, message, stack, errorName, taskKey = result.key } = result.error;
+        const error = new LoomError(code, message, { taskKey, remoteStack: stack, errorName, worker: this.options.address });
         this.options.reporter.failed({ key: result.key, error });
       }
     }

@@ -4,6 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeTaskArgs, decodeValue, encodeValue, LoomError } from '@loom/protocol';
 import { FunctionLoader, type TaskFunction } from './function-loader.js';
+import { failingStep, isThenable } from './fused-chain.js';
 import { describeTaskFailure } from './task-failure.js';
 import type { ResultsMessage, RunBatchMessage, ThreadData, ThreadResult, ThreadTask } from './thread-messages.js';
 import { packResults, unpackTasks } from './thread-wire.js';
@@ -88,10 +89,10 @@ async function runTask(task: ThreadTask): Promise<ThreadResult> {
     const encoded = encodeValue(value, `the result of task '${task.key}'`);
     return { key: task.key, ok: true, codec: encoded.codec, bytes: encoded.bytes, durationMs: performance.now() - started };
   } catch (error) {
-    return { key: task.key, ok: false, error: describeTaskFailure(error, task.key, loader.spec(task.functionId)), durationMs: performance.now() - started };
+    const step = failingStep(error);
+    const failure = step
+      ? { ...describeTaskFailure(error, step.key, step.spec), taskKey: step.key }
+      : describeTaskFailure(error, task.key, loader.spec(task.functionId));
+    return { key: task.key, ok: false, error: failure, durationMs: performance.now() - started };
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -2,11 +2,18 @@
 // types stop at scheduler-link.ts; everything else in the worker speaks these plain, structured-cloneable shapes.
 import type { CodecName, LoomError } from '@loom/protocol';
 
-/** A function tasks call: source text compiled in the task thread, or an export of a module the thread imports. */
+/**
+ * A function tasks call: source text compiled in the task thread, an export of a module the thread imports, or a
+ * fused chain of such functions.
+ */
 export interface FunctionSpec {
   id: string;
   name: string;
-  body: { kind: 'source'; source: string } | { kind: 'module'; specifier: string; exportName: string };
+  body:
+    | { kind: 'source'; source: string }
+    | { kind: 'module'; specifier: string; exportName: string }
+    /** A fused chain (loom.proto's FusedChain): these functions in turn, each result feeding the next. */
+    | { kind: 'chain'; functionIds: string[] };
 }
 
 export interface InputLocation {

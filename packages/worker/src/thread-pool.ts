@@ -87,14 +87,16 @@ export class ThreadPool implements TaskExecutor {
     const thread = this.idle.pop();
     if (!thread) throw new Error('ThreadPool.run called with no idle thread');
     const functions: FunctionSpec[] = [];
-    for (const task of tasks) {
-      if (thread.knownFunctions.has(task.functionId)) continue;
-      const spec = this.functions.get(task.functionId);
+    const send = (id: string): void => {
+      if (thread.knownFunctions.has(id)) return;
+      const spec = this.functions.get(id);
       // An unknown id is left for the thread to report as FUNCTION_LOAD_FAILED on the task itself.
-      if (!spec) continue;
+      if (!spec) return;
+      if (spec.body.kind === 'chain') spec.body.functionIds.forEach(send);
       functions.push(spec);
-      thread.knownFunctions.add(task.functionId);
-    }
+      thread.knownFunctions.add(id);
+    };
+    for (const task of tasks) send(task.functionId);
     thread.batch = tasks;
     thread.reported = 0;
     Atomics.store(thread.progress, 0, -1);

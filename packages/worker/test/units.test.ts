@@ -3,8 +3,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { createLogger, encodeTaskArgs, encodeValue, isLoomError, type EncodedValue } from '@loom/protocol';
+import { createLogger, encodeTaskArgs, encodeValue, isLoomError, type EncodedValue, type FusedStep } from '@loom/protocol';
 import { compileSource } from '../src/function-loader.js';
+import { chainFunction, failingStep, type ChainParts, type TaskFunction } from '../src/fused-chain.js';
 import { describeTaskFailure } from '../src/task-failure.js';
 import { MemoryStore } from '../src/data-store.js';
 import { withWorkerMallocSettings } from '../src/malloc-env.js';
@@ -13,6 +14,49 @@ import type { FetchOutcome, InputFetcher } from '../src/peer-fetch.js';
 import type { TaskExecutor } from '../src/thread-pool.js';
 import type { ThreadResult, ThreadTask } from '../src/thread-messages.js';
 import type { FunctionSpec, MissingInputsReport, TaskAssignment, TaskFailedReport, TaskFinishedReport, TaskReporter } from '../src/task-types.js';
+
+describe('fused chains', () => {
+  // A chain of three steps: parse a dependency, add a constant, then combine both earlier results.
+  const functions = new Map<string, TaskFunction | Promise<TaskFunction>>([
+    ['parse', (text: unknown) => Number(text)],
+    ['addLater', async (x: unknown, y: unknown) => (x as number) + (y as number)],
+    ['pair', (first: unknown, second: unknown) => [first, second]],
+    ['explode', () => {
+      throw new RangeError('step failed');
+    }],
+  ]);
+  const parts: ChainParts = {
+    load: (id) => functions.get(id) as TaskFunction,
+    spec: (id) => ({ id, name: id, body: { kind: 'source', source: `${id}() {}` } }),
+  };
+  let stepCount = 0;
+  const step = (template: unknown[], holes: Array<{ path: number[]; dependency: number }>, inputs: number[]): FusedStep => ({
+    key: `step-${stepCount++}`,
+    args: encodeTaskArgs(template, holes, 'k'),
+    inputs,
+  });
+
+  test('steps read the dependencies and the results before them, awaiting async steps', async () => {
+    const chain = chainFunction('parse+addLater+pair', ['parse', 'addLater', 'pair'], parts);
+    const steps = [
+      step([null], [{ path: [0], dependency: 0 }], [0]), // parse(dependency 0)
+      step([null, 10], [{ path: [0], dependency: 0 }], [1]), // addLater(result of step 0, 10)
+      step([null, null], [{ path: [0], dependency: 0 }, { path: [1], dependency: 1 }], [2, 1]), // pair(step 1, step 0)
+    ];
+    assert.deepEqual(await chain(steps, '32'), [42, 32]);
+  });
+
+  test('a failing step is remembered, so the failure names it; a malformed chain fails clearly', async () => {
+    const chain = chainFunction('parse+explode', ['parse', 'explode'], parts);
+    const steps = [step([null], [{ path: [0], dependency: 0 }], [0]), step([], [], [])];
+    const error = await (chain(steps, '1') as Promise<unknown>).catch((thrown: unknown) => thrown);
+    assert.ok(error instanceof RangeError);
+    assert.equal(failingStep(error)?.spec?.name, 'explode');
+    assert.equal(failingStep(error)?.key, steps[1]?.key, 'reported under the key the step would have had');
+    await assert.rejects(chain([steps[0]], '1') as Promise<unknown>, (thrown: unknown) =>
+      isLoomError(thrown, 'SERIALIZATION_FAILED') && /expects arguments for 2 steps, got 1/.test(thrown.message));
+  });
+});
 
 describe('compileSource', () => {
   test('accepts every shape fn.toString() produces', async () => {

@@ -294,6 +294,7 @@ export const loom = $root.loom = (() => {
              * @property {string|null} [name] FunctionDef name
              * @property {string|null} [source] FunctionDef source
              * @property {loom.v1.IModuleRef|null} [module] FunctionDef module
+             * @property {loom.v1.IFusedChain|null} [chain] FunctionDef chain
              */
 
             /**
@@ -343,17 +344,25 @@ export const loom = $root.loom = (() => {
              */
             FunctionDef.prototype.module = null;
 
+            /**
+             * FunctionDef chain.
+             * @member {loom.v1.IFusedChain|null|undefined} chain
+             * @memberof loom.v1.FunctionDef
+             * @instance
+             */
+            FunctionDef.prototype.chain = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * FunctionDef body.
-             * @member {"source"|"module"|undefined} body
+             * @member {"source"|"module"|"chain"|undefined} body
              * @memberof loom.v1.FunctionDef
              * @instance
              */
             Object.defineProperty(FunctionDef.prototype, "body", {
-                get: $util.oneOfGetter($oneOfFields = ["source", "module"]),
+                get: $util.oneOfGetter($oneOfFields = ["source", "module", "chain"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -381,6 +390,8 @@ export const loom = $root.loom = (() => {
                     w.uint32(26).string(m.source);
                 if (m.module != null && Object.hasOwnProperty.call(m, "module"))
                     $root.loom.v1.ModuleRef.encode(m.module, w.uint32(34).fork(), q + 1).ldelim();
+                if (m.chain != null && Object.hasOwnProperty.call(m, "chain"))
+                    $root.loom.v1.FusedChain.encode(m.chain, w.uint32(42).fork(), q + 1).ldelim();
                 return w;
             };
 
@@ -434,6 +445,10 @@ export const loom = $root.loom = (() => {
                             m.module = $root.loom.v1.ModuleRef.decode(r, r.uint32(), undefined, n + 1);
                             break;
                         }
+                    case 5: {
+                            m.chain = $root.loom.v1.FusedChain.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -463,6 +478,133 @@ export const loom = $root.loom = (() => {
             };
 
             return FunctionDef;
+        })();
+
+        v1.FusedChain = (function() {
+
+            /**
+             * Properties of a FusedChain.
+             * @memberof loom.v1
+             * @interface IFusedChain
+             * @property {Array.<string>|null} [functionIds] FusedChain functionIds
+             */
+
+            /**
+             * Constructs a new FusedChain.
+             * @memberof loom.v1
+             * @classdesc Represents a FusedChain.
+             * @implements IFusedChain
+             * @constructor
+             * @param {loom.v1.IFusedChain=} [p] Properties to set
+             */
+            function FusedChain(p) {
+                this.functionIds = [];
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * FusedChain functionIds.
+             * @member {Array.<string>} functionIds
+             * @memberof loom.v1.FusedChain
+             * @instance
+             */
+            FusedChain.prototype.functionIds = $util.emptyArray;
+
+            /**
+             * Encodes the specified FusedChain message. Does not implicitly {@link loom.v1.FusedChain.verify|verify} messages.
+             * @function encode
+             * @memberof loom.v1.FusedChain
+             * @static
+             * @param {loom.v1.IFusedChain} m FusedChain message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            FusedChain.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.functionIds != null && m.functionIds.length) {
+                    for (var i = 0; i < m.functionIds.length; ++i)
+                        w.uint32(10).string(m.functionIds[i]);
+                }
+                return w;
+            };
+
+            /**
+             * Decodes a FusedChain message from the specified reader or buffer.
+             * @function decode
+             * @memberof loom.v1.FusedChain
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {loom.v1.FusedChain} FusedChain
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            FusedChain.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.loom.v1.FusedChain();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            if (!(m.functionIds && m.functionIds.length))
+                                m.functionIds = [];
+                            m.functionIds.push(r.string());
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for FusedChain
+             * @function getTypeUrl
+             * @memberof loom.v1.FusedChain
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            FusedChain.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/loom.v1.FusedChain";
+            };
+
+            return FusedChain;
         })();
 
         v1.ModuleRef = (function() {

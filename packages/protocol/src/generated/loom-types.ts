@@ -57,6 +57,7 @@ export declare namespace loom {
             name?: (string|null);
             source?: (string|null);
             module?: (loom.v1.IModuleRef|null);
+            chain?: (loom.v1.IFusedChain|null);
         }
 
         class FunctionDef implements IFunctionDef {
@@ -65,9 +66,22 @@ export declare namespace loom {
             public name: string;
             public source?: (string|null);
             public module?: (loom.v1.IModuleRef|null);
-            public body?: ("source"|"module");
+            public chain?: (loom.v1.IFusedChain|null);
+            public body?: ("source"|"module"|"chain");
             public static encode(m: loom.v1.IFunctionDef, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.FunctionDef;
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        interface IFusedChain {
+            functionIds?: (string[]|null);
+        }
+
+        class FusedChain implements IFusedChain {
+            constructor(p?: loom.v1.IFusedChain);
+            public functionIds: string[];
+            public static encode(m: loom.v1.IFusedChain, w?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.FusedChain;
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
 
