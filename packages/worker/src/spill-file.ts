@@ -1,7 +1,7 @@
 // The on-disk format of one spilled result: a 32-byte header (magic, codec, compression, crc32 of the stored
 // payload, raw and stored lengths) followed by the payload. Reading verifies all of it, so a truncated, flipped
 // or foreign file is an error for that key, never a silently wrong value.
-import { open, readFile } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { CodecName, EncodedValue } from '@loom/protocol';
@@ -114,11 +114,26 @@ export function parseHeader(header: Uint8Array, fileBytes: number): SpillHeader 
   return { codec, compression, crc: buffer.readUInt32LE(12), rawBytes, storedBytes };
 }
 
-/** Reads and verifies a whole spill file. */
+/**
+ * Reads and verifies a whole spill file. The payload is read into memory of its own (not a view behind the
+ * header), so a task the value is read back for can take it to its thread without a copy.
+ */
 export async function readSpillFile(path: string): Promise<EncodedValue> {
-  const file = await readFile(path);
-  const header = parseHeader(file.subarray(0, HEADER_BYTES), file.byteLength);
-  const payload = file.subarray(HEADER_BYTES);
+  const handle = await open(path, 'r');
+  let payload: Buffer;
+  let header: SpillHeader;
+  try {
+    header = await readHeader(handle);
+    payload = Buffer.allocUnsafeSlow(header.storedBytes);
+    let offset = 0;
+    while (offset < payload.byteLength) {
+      const { bytesRead } = await handle.read(payload, offset, payload.byteLength - offset, HEADER_BYTES + offset);
+      if (bytesRead === 0) throw new SpillFileError('spill file shrank while being read');
+      offset += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
   if (crc32(payload) !== header.crc) throw new SpillFileError('spill file failed its checksum');
   let bytes: Uint8Array;
   try {
@@ -158,12 +173,16 @@ export async function* readSpillChunks(path: string, header: SpillHeader, chunkB
 export async function readSpillHeader(path: string): Promise<SpillHeader> {
   const handle = await open(path, 'r');
   try {
-    const { size } = await handle.stat();
-    const header = Buffer.alloc(HEADER_BYTES);
-    const { bytesRead } = await handle.read(header, 0, HEADER_BYTES, 0);
-    if (bytesRead !== HEADER_BYTES) throw new SpillFileError('spill file is shorter than its header');
-    return parseHeader(header, size);
+    return await readHeader(handle);
   } finally {
     await handle.close();
   }
+}
+
+async function readHeader(handle: FileHandle): Promise<SpillHeader> {
+  const { size } = await handle.stat();
+  const header = Buffer.alloc(HEADER_BYTES);
+  const { bytesRead } = await handle.read(header, 0, HEADER_BYTES, 0);
+  if (bytesRead !== HEADER_BYTES) throw new SpillFileError('spill file is shorter than its header');
+  return parseHeader(header, size);
 }

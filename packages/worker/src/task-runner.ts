@@ -71,9 +71,10 @@ export class TaskRunner {
   /** Recent task duration per function id, to size thread batches. */
   private readonly expectedMs = new Map<string, number>();
   /**
-   * Fetched input values → how many tasks still hold them. The last task to be dispatched owns the value and
-   * its thread gets the buffer without a copy. Weak, so a task dropped without giving its count back leaks
-   * nothing (its value is then just copied once more).
+   * Input values fetched from peers or read back from spill → how many tasks still hold them. Nothing else
+   * refers to such a buffer, so the last task to be dispatched owns the value and its thread gets the buffer
+   * without a copy. Weak, so a task dropped without giving its count back leaks nothing (its value is then just
+   * copied once more).
    */
   private readonly fetchedUsers = new WeakMap<Uint8Array, number>();
 
@@ -317,9 +318,13 @@ export class TaskRunner {
     const failedHolders = new Set<string>();
     const loads = inputs.map(async (input, index) => {
       if (store.has(input.key)) {
+        // A spilled value is read back into memory of its own, which nothing else holds: like a fetched value,
+        // it is the task's to hand to its thread without a copy.
+        const readBack = !store.inMemory(input.key);
         const value = await store.get(input.key);
         if (value) {
           values[index] = value;
+          if (readBack) this.fetchedUsers.set(value.bytes, (this.fetchedUsers.get(value.bytes) ?? 0) + 1);
           return;
         }
         failedHolders.add(address);

@@ -256,6 +256,24 @@ describe('TaskRunner', () => {
     ]);
   });
 
+  test('an input read back from spill is the task\'s own, like a fetched one', async () => {
+    const { executor, runner, store } = setup(1);
+    const held = encodeValue(new Float64Array(40));
+    store.put('spilled', held);
+    // What a SpillStore does for a spilled key: not in memory, and every read a fresh buffer.
+    store.inMemory = (key: string) => key !== 'spilled';
+    const read = store.get.bind(store);
+    store.get = async (key: string) => {
+      const value = await read(key);
+      return key === 'spilled' && value ? { codec: value.codec, bytes: new Uint8Array(value.bytes) } : value;
+    };
+    store.put('resident', encodeValue(new Float64Array(50)));
+    runner.assign([task('t', 'fn', [{ key: 'spilled', nbytes: 0, holders: ['self:1'] }, { key: 'resident', nbytes: 0, holders: ['self:1'] }])]);
+    await nextTurn();
+    await nextTurn();
+    assert.deepEqual(executor.batches[0]?.map((t) => [t.key, t.ownedInputs]), [['t', [true, false]]]);
+  });
+
   test('a requeued task whose thread took its inputs gathers them again', async () => {
     const remote = new Map([['x', encodeValue(new Float64Array(10))]]);
     const { executor, runner } = setup(1, remote);
