@@ -15,6 +15,12 @@ export interface FuseOptions {
   held: (key: string) => boolean;
 }
 
+/**
+ * The most steps one fused task runs. A long loop of delayed calls (x = step(x), a hundred thousand times) would
+ * otherwise become one task whose arguments outgrow a graph message, and whose every retry redoes all of it.
+ */
+export const MAX_FUSED_STEPS = 32;
+
 /** A run of original tasks that becomes one, and the dependencies of the whole run (distinct, first seen first). */
 interface Chain {
   steps: TaskNode[];
@@ -41,6 +47,7 @@ export function fuseLinearChains(tasks: readonly TaskNode[], options: FuseOption
       !options.wanted.has(dependency.key) &&
       !options.held(dependency.key) &&
       sameResources(dependency.resources, task.resources) &&
+      chain.steps.length < MAX_FUSED_STEPS &&
       // Only a raw graph's cycle could lead back here; fused, it would hide as a task depending on itself.
       !chain.dependencies.some((input) => input.key === task.key)
     );

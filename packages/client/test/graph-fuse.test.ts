@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeTaskArgs, fusedStepArgs, pb, type FusedStep } from '@loom/protocol';
 import { delayed, delayedNode, type Delayed } from '../src/delayed.js';
-import { fuseLinearChains } from '../src/graph-fuse.js';
+import { fuseLinearChains, MAX_FUSED_STEPS } from '../src/graph-fuse.js';
 import { orderGraph } from '../src/graph-order.js';
 import { graphRequests, planGraph } from '../src/graph-submit.js';
 import { encodeChunk } from '../src/graph-wire.js';
@@ -55,6 +55,15 @@ test('a linear chain becomes one task with the last key, running its functions i
   assert.deepEqual(ids, [idOf(inc(0)), idOf(inc(0)), idOf(double(0))]);
   assert.deepEqual(fused.fn.parts?.map((part) => part.id), [...new Set(ids)], 'each function the chain runs, once');
   assert.equal(run(tasks, localFunctions).get(result.key), 6);
+});
+
+test('a long chain is cut into fused tasks of at most MAX_FUSED_STEPS steps', () => {
+  let value = inc(0);
+  for (let i = 1; i < 100; i++) value = inc(value);
+  const tasks = fuse([value]);
+  assert.equal(tasks.length, Math.ceil(100 / MAX_FUSED_STEPS));
+  assert.ok(tasks.every((task) => (task.fn.def.chain?.functionIds?.length ?? 1) <= MAX_FUSED_STEPS));
+  assert.equal(run(tasks, localFunctions).get(value.key), 100);
 });
 
 test('inputs shared with other tasks stay separate; the chain reads them as dependencies', () => {

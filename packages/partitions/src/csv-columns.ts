@@ -2,13 +2,19 @@
 // without making strings, text bytes are copied into the Utf8 data buffer as they are. An empty unquoted field
 // is null in every column type (pandas reads it as NaN); a quoted empty field is an empty string.
 import { Bool, DataType, Float64, Int32, makeData, TimestampMillisecond, Utf8, type Data } from 'apache-arrow';
-import { FIELD_ESCAPED, FIELD_QUOTED, QUOTE } from './csv-tokenizer.js';
+import { CR, FIELD_ESCAPED, FIELD_QUOTED, LF, QUOTE } from './csv-tokenizer.js';
 import type { CsvType } from './csv-types.js';
 
 export interface ColumnBuilder {
   readonly length: number;
   /** Appends one field; returns undefined, or why the bytes are not a value of this column's type. */
   append(buf: Uint8Array, start: number, end: number, flags: number): string | undefined;
+  /**
+   * Reads an unquoted field starting at `start` straight into the column (csv-read.ts's one-pass path) and
+   * returns where it ends, at `terminator`; or -1, the column unchanged, when the field is anything else: a
+   * quote, a CR, another ending, the buffer's end, not a value of this type.
+   */
+  appendPlain(buf: Uint8Array, start: number, limit: number, delimiter: number, terminator: number): number;
   /** Drops rows from the end (a row that turned out bad after some of its fields were appended). */
   truncate(length: number): void;
   /**
@@ -32,6 +38,23 @@ export function makeColumnBuilder(type: CsvType): ColumnBuilder {
     case 'utf8':
       return new Utf8Column();
   }
+}
+
+/** Where an unquoted field starting at `i` ends (a delimiter or LF), or -1 at a quote, a CR or the buffer's end. */
+export function plainFieldEnd(buf: Uint8Array, i: number, limit: number, delimiter: number): number {
+  for (; i < limit; i++) {
+    const c = buf[i] as number;
+    if (c === delimiter || c === LF) return i;
+    if (c === QUOTE || c === CR) return -1;
+  }
+  return -1;
+}
+
+/** appendPlain for columns without a one-pass reader of their own: find the field's end, then append it. */
+function appendScanned(column: ColumnBuilder, buf: Uint8Array, start: number, limit: number, delimiter: number, terminator: number): number {
+  const end = plainFieldEnd(buf, start, limit, delimiter);
+  if (end === -1 || buf[end] !== terminator) return -1;
+  return column.append(buf, start, end, 0) === undefined ? end : -1;
 }
 
 /**
@@ -77,12 +100,45 @@ class NumberColumn<A extends Int32Array | Float64Array> implements ColumnBuilder
   private values: A;
   private readonly validity = new Validity();
 
+  private readonly int32: boolean;
+
   constructor(
     private readonly type: Int32 | Float64,
     ArrayType: new (n: number) => A,
     private readonly parse: Parser,
   ) {
     this.values = new ArrayType(1024);
+    this.int32 = type instanceof Int32;
+  }
+
+  /** Int32 digits are parsed as they are scanned (parseInt32's rules; anything unusual goes the long way). */
+  appendPlain(buf: Uint8Array, start: number, limit: number, delimiter: number, terminator: number): number {
+    if (!this.int32) return appendScanned(this, buf, start, limit, delimiter, terminator);
+    let i = start;
+    const negative = i < limit && buf[i] === MINUS;
+    if (negative) i++;
+    const digitsFrom = i;
+    let value = 0;
+    for (; i < limit; i++) {
+      const d = (buf[i] as number) - ZERO;
+      if (d < 0 || d > 9) break;
+      value = value * 10 + d;
+      if (value > 2147483648) return -1;
+    }
+    if (i >= limit || buf[i] !== terminator) return -1;
+    const row = this.length;
+    if (i === start) {
+      this.validity.set(row, false);
+    } else {
+      if (i === digitsFrom) return -1;
+      if (negative) value = -value;
+      if (value > 2147483647) return -1;
+      if (row >= this.values.length) this.values = grow(this.values, row + 1);
+      this.values[row] = value;
+      this.validity.set(row, true);
+    }
+    this.length = row + 1;
+    return i;
   }
 
   append(buf: Uint8Array, start: number, end: number, flags: number): string | undefined {
@@ -123,6 +179,10 @@ class NumberColumn<A extends Int32Array | Float64Array> implements ColumnBuilder
 
 class TimestampColumn implements ColumnBuilder {
   length = 0;
+
+  appendPlain(buf: Uint8Array, start: number, limit: number, delimiter: number, terminator: number): number {
+    return appendScanned(this, buf, start, limit, delimiter, terminator);
+  }
   // int64 milliseconds written as (low, high) int32 pairs: no BigInt per value.
   private words = new Int32Array(2048);
   private readonly validity = new Validity();
@@ -167,6 +227,10 @@ class TimestampColumn implements ColumnBuilder {
 
 class BoolColumn implements ColumnBuilder {
   length = 0;
+
+  appendPlain(buf: Uint8Array, start: number, limit: number, delimiter: number, terminator: number): number {
+    return appendScanned(this, buf, start, limit, delimiter, terminator);
+  }
   private values = new Uint8Array(1024);
   private readonly validity = new Validity();
 
@@ -212,6 +276,33 @@ class Utf8Column implements ColumnBuilder {
   private byteLength = 0;
   private offsets = new Int32Array(1025);
   private readonly validity = new Validity();
+
+  /** Short text is copied as it is scanned, with room made for PLAIN_COPY_BYTES first; longer text goes the long way. */
+  appendPlain(buf: Uint8Array, start: number, limit: number, delimiter: number, terminator: number): number {
+    const row = this.length;
+    if (row + 1 >= this.offsets.length) this.offsets = grow(this.offsets, row + 2);
+    let at = this.byteLength;
+    if (at + PLAIN_COPY_BYTES > this.bytes.length) this.bytes = grow(this.bytes, at + PLAIN_COPY_BYTES);
+    const bytes = this.bytes;
+    const stop = Math.min(limit, start + PLAIN_COPY_BYTES);
+    let i = start;
+    for (; i < stop; i++) {
+      const c = buf[i] as number;
+      if (c === delimiter || c === LF || c === QUOTE || c === CR) break;
+      bytes[at++] = c;
+    }
+    if (i === stop) return appendScanned(this, buf, start, limit, delimiter, terminator);
+    if (buf[i] !== terminator) return -1;
+    if (i === start) {
+      this.validity.set(row, false);
+    } else {
+      this.byteLength = at;
+      this.validity.set(row, true);
+    }
+    this.offsets[row + 1] = this.byteLength;
+    this.length = row + 1;
+    return i;
+  }
 
   append(buf: Uint8Array, start: number, end: number, flags: number): string | undefined {
     const row = this.length;
@@ -266,6 +357,9 @@ class Utf8Column implements ColumnBuilder {
     });
   }
 }
+
+/** How much text Utf8Column.appendPlain copies while scanning (most CSV text fields are shorter). */
+const PLAIN_COPY_BYTES = 64;
 
 function notA(what: string, buf: Uint8Array, start: number, end: number, flags: number): string {
   const text = Buffer.from(buf.buffer, buf.byteOffset + start, Math.min(end - start, 60)).toString('utf8');

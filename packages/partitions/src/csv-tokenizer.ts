@@ -1,6 +1,6 @@
 // The RFC 4180 row tokenizer: finds one row's field boundaries in a byte buffer without creating strings.
 // Quoted fields may hold delimiters, newlines and doubled quotes; CRLF and LF both end rows. Callers convert the
-// fields straight from the bytes (csv-columns.ts), which is what makes the CSV hot path fast.
+// fields straight from the bytes (csv-columns.ts). Rows without quotes or CRs skip it (csv-read.ts's one pass).
 export const QUOTE = 0x22;
 export const LF = 0x0a;
 export const CR = 0x0d;

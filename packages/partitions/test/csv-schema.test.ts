@@ -53,6 +53,43 @@ test('no header: columns are named column0..; other delimiters; duplicate names 
   assert.deepEqual((await inferCsvSchema(dup)).columns.map((c) => c.name), ['a', 'a.1', 'b']);
 });
 
+test('rows the one-pass reader cannot take go through the tokenizer and read exactly as specified', async () => {
+  const long = 'x'.repeat(70);
+  const path = write('mixed.csv', [
+    'i,s,f,n',
+    '1,alpha,1.5,10', // plain
+    '2,"quoted, text",2.5,20', // a quote mid-row
+    '3,crlf,3.5,30\r', // CRLF
+    ',empty-int,,', // empty unquoted fields are nulls
+    '+5,plus,5,-2147483648', // a sign the one-pass path leaves to parseInt32; int32's minimum
+    '-,dash,6,6', // bad: a sign without digits
+    '2147483648,overflow,7,7', // bad: past int32
+    `8,${long},8,8`, // longer than the text copied while scanning
+    '', // blank: not a row, not a bad line
+    '10,too,few', // bad: three fields
+    '11,too,many,1,2', // bad: five fields
+    '12,études,12,-12', // plain, non-ASCII
+    '13,last,13,13', // no newline at the end of the file
+  ].join('\n'));
+  const options: CsvOptions = { dtypes: { i: 'int32', s: 'utf8', f: 'float64', n: 'int32' }, onBadLines: 'skip' };
+  const schema = await inferCsvSchema(path, options);
+  const [block] = planCsvBlocks([path], 1 << 20);
+  const table = await readCsvBlock(block!, schema, options);
+  assert.deepEqual(rowsOf(table), [
+    [1, 'alpha', 1.5, 10],
+    [2, 'quoted, text', 2.5, 20],
+    [3, 'crlf', 3.5, 30],
+    [null, 'empty-int', null, null],
+    [5, 'plus', 5, -2147483648],
+    [8, long, 8, 8],
+    [12, 'études', 12, -12],
+    [13, 'last', 13, 13],
+  ]);
+  assert.equal(table.schema.metadata.get('loom.skipped_rows'), '4');
+  await assert.rejects(readCsvBlock(block!, schema, { ...options, onBadLines: 'error' }), (error: unknown) =>
+    error instanceof PartitionError && / line 7 \(byte \d+\): column "i" \(int32\): expected an int32, found "-"/.test(error.message));
+});
+
 test('a malformed row fails with the file, 1-based line, byte offset and reason, from any block', async () => {
   const lines = ['a,b,c'];
   for (let i = 1; i < 400; i++) lines.push(i === 250 ? `${i},"multi\nline",3,extra` : `${i},"q""uote",${i * 2}`);
