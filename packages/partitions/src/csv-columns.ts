@@ -41,7 +41,7 @@ export function makeColumnBuilder(type: CsvType): ColumnBuilder {
 }
 
 /** Where an unquoted field starting at `i` ends (a delimiter or LF), or -1 at a quote, a CR or the buffer's end. */
-export function plainFieldEnd(buf: Uint8Array, i: number, limit: number, delimiter: number): number {
+function plainFieldEnd(buf: Uint8Array, i: number, limit: number, delimiter: number): number {
   for (; i < limit; i++) {
     const c = buf[i] as number;
     if (c === delimiter || c === LF) return i;
