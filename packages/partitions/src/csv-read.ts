@@ -34,12 +34,15 @@ export async function readCsvBlock(block: CsvBlock, schema: CsvSchema, options?:
     let pos = block.start === 0 ? 0 : await findFirstRow(window, block, columns.length, opts);
     let headerPending = block.start === 0 && opts.header;
     const firstRow = window.base + pos;
+    const rowAppended = (): void => {
+      if (++rows === RESERVE_AFTER_ROWS) reserveBlock(builders, rows, Math.min(block.end, window.size) - firstRow, window.base + pos - firstRow);
+    };
     while (window.base + pos < block.end) {
       if (!headerPending) {
         const plainEnd = appendPlainRow(window.buf, pos, window.length, builders, rows, opts.delimiter);
         if (plainEnd !== -1) {
           pos = plainEnd;
-          if (++rows === RESERVE_AFTER_ROWS) reserveBlock(builders, rows, Math.min(block.end, window.size) - firstRow, window.base + pos - firstRow);
+          rowAppended();
           continue;
         }
       }
@@ -58,7 +61,7 @@ export async function readCsvBlock(block: CsvBlock, schema: CsvSchema, options?:
       }
       const reason = appendRow(tokenizer, window.buf, builders, rows, columns);
       if (reason === undefined) {
-        if (++rows === RESERVE_AFTER_ROWS) reserveBlock(builders, rows, Math.min(block.end, window.size) - firstRow, window.base + pos - firstRow);
+        rowAppended();
       } else if (opts.onBadLines === 'skip') {
         skipped++;
       } else {

@@ -6,10 +6,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LoomError } from '@loom/protocol';
-import { chainFunction, type TaskFunction } from './fused-chain.js';
-import type { FunctionSpec } from './task-types.js';
+import { chainFunction } from './fused-chain.js';
+import type { FunctionSpec, TaskFunction } from './task-types.js';
 
-export type { TaskFunction };
 
 type Loaded = { fn: TaskFunction } | { error: LoomError } | { loading: Promise<TaskFunction> };
 

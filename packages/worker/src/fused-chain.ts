@@ -2,9 +2,7 @@
 // turn inside one task, each step's arguments filled from the task's dependencies and the results before it
 // (protocol's fused-chain.ts), so intermediates stay plain values in this thread.
 import { LoomError, fusedStepArgs, type FusedStep } from '@loom/protocol';
-import type { FunctionSpec } from './task-types.js';
-
-export type TaskFunction = (...args: unknown[]) => unknown;
+import type { FunctionSpec, TaskFunction } from './task-types.js';
 
 export interface ChainParts {
   load(id: string): TaskFunction | Promise<TaskFunction>;

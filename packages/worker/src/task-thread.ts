@@ -3,10 +3,11 @@
 // before a task that may be slow, so a long task never holds back the results of short ones before it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeTaskArgs, decodeValue, encodeValue, LoomError } from '@loom/protocol';
-import { FunctionLoader, type TaskFunction } from './function-loader.js';
+import { FunctionLoader } from './function-loader.js';
 import { failingStep, isThenable } from './fused-chain.js';
 import { describeTaskFailure } from './task-failure.js';
 import type { ResultsMessage, RunBatchMessage, ThreadData, ThreadResult, ThreadTask } from './thread-messages.js';
+import type { TaskFunction } from './task-types.js';
 import { packResults, unpackTasks } from './thread-wire.js';
 
 const FLUSH_AFTER_MS = 5;

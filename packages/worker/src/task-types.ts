@@ -2,6 +2,9 @@
 // types stop at scheduler-link.ts; everything else in the worker speaks these plain, structured-cloneable shapes.
 import type { CodecName, LoomError } from '@loom/protocol';
 
+/** A loaded task function: what a FunctionSpec becomes inside a task thread. */
+export type TaskFunction = (...args: unknown[]) => unknown;
+
 /**
  * A function tasks call: source text compiled in the task thread, an export of a module the thread imports, or a
  * fused chain of such functions.

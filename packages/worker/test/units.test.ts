@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { createLogger, encodeTaskArgs, encodeValue, isLoomError, type EncodedValue, type FusedStep } from '@loom/protocol';
 import { compileSource } from '../src/function-loader.js';
-import { chainFunction, failingStep, type ChainParts, type TaskFunction } from '../src/fused-chain.js';
+import { chainFunction, failingStep, type ChainParts } from '../src/fused-chain.js';
 import { describeTaskFailure } from '../src/task-failure.js';
 import { MemoryStore } from '../src/data-store.js';
 import { withWorkerMallocSettings } from '../src/malloc-env.js';
@@ -13,7 +13,7 @@ import { TaskRunner } from '../src/task-runner.js';
 import type { FetchOutcome, InputFetcher } from '../src/peer-fetch.js';
 import type { TaskExecutor } from '../src/thread-pool.js';
 import type { ThreadResult, ThreadTask } from '../src/thread-messages.js';
-import type { FunctionSpec, MissingInputsReport, TaskAssignment, TaskFailedReport, TaskFinishedReport, TaskReporter } from '../src/task-types.js';
+import type { FunctionSpec, MissingInputsReport, TaskAssignment, TaskFailedReport, TaskFinishedReport, TaskReporter, TaskFunction } from '../src/task-types.js';
 
 describe('fused chains', () => {
   // A chain of three steps: parse a dependency, add a constant, then combine both earlier results.
