@@ -3055,6 +3055,7 @@ export const loom = $root.loom = (() => {
              * @property {number|null} [durationMs] TaskFinished durationMs
              * @property {Uint8Array|null} [value] TaskFinished value
              * @property {boolean|null} [hasValue] TaskFinished hasValue
+             * @property {number|null} [runId] TaskFinished runId
              */
 
             /**
@@ -3121,6 +3122,14 @@ export const loom = $root.loom = (() => {
             TaskFinished.prototype.hasValue = false;
 
             /**
+             * TaskFinished runId.
+             * @member {number} runId
+             * @memberof loom.v1.TaskFinished
+             * @instance
+             */
+            TaskFinished.prototype.runId = 0;
+
+            /**
              * Encodes the specified TaskFinished message. Does not implicitly {@link loom.v1.TaskFinished.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.TaskFinished
@@ -3148,6 +3157,8 @@ export const loom = $root.loom = (() => {
                     w.uint32(42).bytes(m.value);
                 if (m.hasValue != null && Object.hasOwnProperty.call(m, "hasValue"))
                     w.uint32(48).bool(m.hasValue);
+                if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
+                    w.uint32(56).uint32(m.runId);
                 return w;
             };
 
@@ -3209,6 +3220,10 @@ export const loom = $root.loom = (() => {
                             m.hasValue = r.bool();
                             break;
                         }
+                    case 7: {
+                            m.runId = r.uint32();
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3248,6 +3263,7 @@ export const loom = $root.loom = (() => {
              * @interface ITaskFailed
              * @property {string|null} [key] TaskFailed key
              * @property {loom.v1.ITaskError|null} [error] TaskFailed error
+             * @property {number|null} [runId] TaskFailed runId
              */
 
             /**
@@ -3282,6 +3298,14 @@ export const loom = $root.loom = (() => {
             TaskFailed.prototype.error = null;
 
             /**
+             * TaskFailed runId.
+             * @member {number} runId
+             * @memberof loom.v1.TaskFailed
+             * @instance
+             */
+            TaskFailed.prototype.runId = 0;
+
+            /**
              * Encodes the specified TaskFailed message. Does not implicitly {@link loom.v1.TaskFailed.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.TaskFailed
@@ -3301,6 +3325,8 @@ export const loom = $root.loom = (() => {
                     w.uint32(10).string(m.key);
                 if (m.error != null && Object.hasOwnProperty.call(m, "error"))
                     $root.loom.v1.TaskError.encode(m.error, w.uint32(18).fork(), q + 1).ldelim();
+                if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
+                    w.uint32(24).uint32(m.runId);
                 return w;
             };
 
@@ -3346,6 +3372,10 @@ export const loom = $root.loom = (() => {
                             m.error = $root.loom.v1.TaskError.decode(r, r.uint32(), undefined, n + 1);
                             break;
                         }
+                    case 3: {
+                            m.runId = r.uint32();
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3386,6 +3416,7 @@ export const loom = $root.loom = (() => {
              * @property {string|null} [key] MissingInputs key
              * @property {Array.<string>|null} [missingKeys] MissingInputs missingKeys
              * @property {Array.<string>|null} [failedHolders] MissingInputs failedHolders
+             * @property {number|null} [runId] MissingInputs runId
              */
 
             /**
@@ -3430,6 +3461,14 @@ export const loom = $root.loom = (() => {
             MissingInputs.prototype.failedHolders = $util.emptyArray;
 
             /**
+             * MissingInputs runId.
+             * @member {number} runId
+             * @memberof loom.v1.MissingInputs
+             * @instance
+             */
+            MissingInputs.prototype.runId = 0;
+
+            /**
              * Encodes the specified MissingInputs message. Does not implicitly {@link loom.v1.MissingInputs.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.MissingInputs
@@ -3455,6 +3494,8 @@ export const loom = $root.loom = (() => {
                     for (var i = 0; i < m.failedHolders.length; ++i)
                         w.uint32(26).string(m.failedHolders[i]);
                 }
+                if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
+                    w.uint32(32).uint32(m.runId);
                 return w;
             };
 
@@ -3508,6 +3549,10 @@ export const loom = $root.loom = (() => {
                             m.failedHolders.push(r.string());
                             break;
                         }
+                    case 4: {
+                            m.runId = r.uint32();
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3551,6 +3596,7 @@ export const loom = $root.loom = (() => {
              * @property {Array.<string>|null} [freeKeys] SchedulerToWorker freeKeys
              * @property {Array.<string>|null} [cancelKeys] SchedulerToWorker cancelKeys
              * @property {boolean|null} [shutdown] SchedulerToWorker shutdown
+             * @property {Array.<loom.v1.ICancelTask>|null} [cancel] SchedulerToWorker cancel
              */
 
             /**
@@ -3566,6 +3612,7 @@ export const loom = $root.loom = (() => {
                 this.compute = [];
                 this.freeKeys = [];
                 this.cancelKeys = [];
+                this.cancel = [];
                 if (p)
                     for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
                         if (p[ks[i]] != null && ks[i] !== "__proto__")
@@ -3621,6 +3668,14 @@ export const loom = $root.loom = (() => {
             SchedulerToWorker.prototype.shutdown = false;
 
             /**
+             * SchedulerToWorker cancel.
+             * @member {Array.<loom.v1.ICancelTask>} cancel
+             * @memberof loom.v1.SchedulerToWorker
+             * @instance
+             */
+            SchedulerToWorker.prototype.cancel = $util.emptyArray;
+
+            /**
              * Encodes the specified SchedulerToWorker message. Does not implicitly {@link loom.v1.SchedulerToWorker.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.SchedulerToWorker
@@ -3656,6 +3711,10 @@ export const loom = $root.loom = (() => {
                 }
                 if (m.shutdown != null && Object.hasOwnProperty.call(m, "shutdown"))
                     w.uint32(48).bool(m.shutdown);
+                if (m.cancel != null && m.cancel.length) {
+                    for (var i = 0; i < m.cancel.length; ++i)
+                        $root.loom.v1.CancelTask.encode(m.cancel[i], w.uint32(58).fork(), q + 1).ldelim();
+                }
                 return w;
             };
 
@@ -3725,6 +3784,12 @@ export const loom = $root.loom = (() => {
                             m.shutdown = r.bool();
                             break;
                         }
+                    case 7: {
+                            if (!(m.cancel && m.cancel.length))
+                                m.cancel = [];
+                            m.cancel.push($root.loom.v1.CancelTask.decode(r, r.uint32(), undefined, n + 1));
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3754,6 +3819,143 @@ export const loom = $root.loom = (() => {
             };
 
             return SchedulerToWorker;
+        })();
+
+        v1.CancelTask = (function() {
+
+            /**
+             * Properties of a CancelTask.
+             * @memberof loom.v1
+             * @interface ICancelTask
+             * @property {string|null} [key] CancelTask key
+             * @property {number|null} [runId] CancelTask runId
+             */
+
+            /**
+             * Constructs a new CancelTask.
+             * @memberof loom.v1
+             * @classdesc Represents a CancelTask.
+             * @implements ICancelTask
+             * @constructor
+             * @param {loom.v1.ICancelTask=} [p] Properties to set
+             */
+            function CancelTask(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * CancelTask key.
+             * @member {string} key
+             * @memberof loom.v1.CancelTask
+             * @instance
+             */
+            CancelTask.prototype.key = "";
+
+            /**
+             * CancelTask runId.
+             * @member {number} runId
+             * @memberof loom.v1.CancelTask
+             * @instance
+             */
+            CancelTask.prototype.runId = 0;
+
+            /**
+             * Encodes the specified CancelTask message. Does not implicitly {@link loom.v1.CancelTask.verify|verify} messages.
+             * @function encode
+             * @memberof loom.v1.CancelTask
+             * @static
+             * @param {loom.v1.ICancelTask} m CancelTask message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            CancelTask.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.key != null && Object.hasOwnProperty.call(m, "key"))
+                    w.uint32(10).string(m.key);
+                if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
+                    w.uint32(16).uint32(m.runId);
+                return w;
+            };
+
+            /**
+             * Decodes a CancelTask message from the specified reader or buffer.
+             * @function decode
+             * @memberof loom.v1.CancelTask
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {loom.v1.CancelTask} CancelTask
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            CancelTask.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.loom.v1.CancelTask();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.key = r.string();
+                            break;
+                        }
+                    case 2: {
+                            m.runId = r.uint32();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for CancelTask
+             * @function getTypeUrl
+             * @memberof loom.v1.CancelTask
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            CancelTask.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/loom.v1.CancelTask";
+            };
+
+            return CancelTask;
         })();
 
         v1.WorkerWelcome = (function() {
@@ -3920,6 +4122,7 @@ export const loom = $root.loom = (() => {
              * @property {Array.<loom.v1.IInputLocation>|null} [inputs] ComputeTask inputs
              * @property {boolean|null} [sendValue] ComputeTask sendValue
              * @property {Object.<string,number>|null} [resources] ComputeTask resources
+             * @property {number|null} [runId] ComputeTask runId
              */
 
             /**
@@ -3988,6 +4191,14 @@ export const loom = $root.loom = (() => {
             ComputeTask.prototype.resources = $util.emptyObject;
 
             /**
+             * ComputeTask runId.
+             * @member {number} runId
+             * @memberof loom.v1.ComputeTask
+             * @instance
+             */
+            ComputeTask.prototype.runId = 0;
+
+            /**
              * Encodes the specified ComputeTask message. Does not implicitly {@link loom.v1.ComputeTask.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.ComputeTask
@@ -4020,6 +4231,8 @@ export const loom = $root.loom = (() => {
                         w.uint32(50).fork().uint32(10).string(ks[i]).uint32(17).double(m.resources[ks[i]]).ldelim();
                     }
                 }
+                if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
+                    w.uint32(56).uint32(m.runId);
                 return w;
             };
 
@@ -4108,6 +4321,10 @@ export const loom = $root.loom = (() => {
                             if (k === "__proto__")
                                 $util.makeProp(m.resources, k);
                             m.resources[k] = value;
+                            break;
+                        }
+                    case 7: {
+                            m.runId = r.uint32();
                             break;
                         }
                     default:

@@ -352,6 +352,7 @@ export declare namespace loom {
             durationMs?: (number|null);
             value?: (Uint8Array|null);
             hasValue?: (boolean|null);
+            runId?: (number|null);
         }
 
         class TaskFinished implements ITaskFinished {
@@ -362,6 +363,7 @@ export declare namespace loom {
             public durationMs: number;
             public value: Uint8Array;
             public hasValue: boolean;
+            public runId: number;
             public static encode(m: loom.v1.ITaskFinished, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.TaskFinished;
             public static getTypeUrl(typeUrlPrefix?: string): string;
@@ -370,12 +372,14 @@ export declare namespace loom {
         interface ITaskFailed {
             key?: (string|null);
             error?: (loom.v1.ITaskError|null);
+            runId?: (number|null);
         }
 
         class TaskFailed implements ITaskFailed {
             constructor(p?: loom.v1.ITaskFailed);
             public key: string;
             public error?: (loom.v1.ITaskError|null);
+            public runId: number;
             public static encode(m: loom.v1.ITaskFailed, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.TaskFailed;
             public static getTypeUrl(typeUrlPrefix?: string): string;
@@ -385,6 +389,7 @@ export declare namespace loom {
             key?: (string|null);
             missingKeys?: (string[]|null);
             failedHolders?: (string[]|null);
+            runId?: (number|null);
         }
 
         class MissingInputs implements IMissingInputs {
@@ -392,6 +397,7 @@ export declare namespace loom {
             public key: string;
             public missingKeys: string[];
             public failedHolders: string[];
+            public runId: number;
             public static encode(m: loom.v1.IMissingInputs, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.MissingInputs;
             public static getTypeUrl(typeUrlPrefix?: string): string;
@@ -404,6 +410,7 @@ export declare namespace loom {
             freeKeys?: (string[]|null);
             cancelKeys?: (string[]|null);
             shutdown?: (boolean|null);
+            cancel?: (loom.v1.ICancelTask[]|null);
         }
 
         class SchedulerToWorker implements ISchedulerToWorker {
@@ -414,8 +421,23 @@ export declare namespace loom {
             public freeKeys: string[];
             public cancelKeys: string[];
             public shutdown: boolean;
+            public cancel: loom.v1.ICancelTask[];
             public static encode(m: loom.v1.ISchedulerToWorker, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.SchedulerToWorker;
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        interface ICancelTask {
+            key?: (string|null);
+            runId?: (number|null);
+        }
+
+        class CancelTask implements ICancelTask {
+            constructor(p?: loom.v1.ICancelTask);
+            public key: string;
+            public runId: number;
+            public static encode(m: loom.v1.ICancelTask, w?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.CancelTask;
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
 
@@ -442,6 +464,7 @@ export declare namespace loom {
             inputs?: (loom.v1.IInputLocation[]|null);
             sendValue?: (boolean|null);
             resources?: ({ [k: string]: number }|null);
+            runId?: (number|null);
         }
 
         class ComputeTask implements IComputeTask {
@@ -452,6 +475,7 @@ export declare namespace loom {
             public inputs: loom.v1.IInputLocation[];
             public sendValue: boolean;
             public resources: { [k: string]: number };
+            public runId: number;
             public static encode(m: loom.v1.IComputeTask, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.ComputeTask;
             public static getTypeUrl(typeUrlPrefix?: string): string;
