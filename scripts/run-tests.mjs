@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensurePostgres } from './services.mjs';
+import { ensurePostgres, ensurePythonReferences } from './services.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const filter = process.argv[2];
@@ -38,6 +38,7 @@ const dirs = [
 const files = dirs.flatMap(testFiles).filter((f) => !filter || f.includes(filter)).sort();
 // Database tests run against a real PostgreSQL, installed and started here when missing.
 const pgUrl = ensurePostgres();
+ensurePythonReferences();
 console.error(`[test] ${files.length} test files`);
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...files.map((f) => relative(root, f))], {
   cwd: root,

@@ -18,15 +18,36 @@ function postgresVersion() {
   return versions.sort((a, b) => Number(b) - Number(a))[0];
 }
 
+/** apt-get install, with one `apt-get update` first when the package lists are too old to find it. */
+function aptInstall(packages) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const args = ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '-qq', ...packages];
+  if (!sh('apt-get', args, { env }).ok) {
+    execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'update', '-qq'], { stdio: 'inherit', env });
+    execFileSync('apt-get', args, { stdio: 'inherit', env });
+  }
+}
+
+/** Debian's python3 (not whatever python3 is first on PATH), where the numerical reference packages install. */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+/**
+ * The reference implementations differential tests compare against (statsmodels for the model families),
+ * installed with apt-get when Debian's python3 cannot import them.
+ */
+export function ensurePythonReferences() {
+  const has = (module) => existsSync(SYSTEM_PYTHON) && sh(SYSTEM_PYTHON, ['-c', `import ${module}`]).ok;
+  if (has('statsmodels')) return;
+  console.error('[services] installing statsmodels for the differential tests (apt-get install -y python3-statsmodels)');
+  aptInstall(['python3-statsmodels']);
+  if (!has('statsmodels')) throw new Error('python3-statsmodels did not install; the model-family tests compare against it');
+}
+
 export function ensurePostgres() {
   let version = postgresVersion();
   if (version === undefined) {
     console.error('[services] installing PostgreSQL (apt-get install -y postgresql)');
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    if (!sh('apt-get', ['install', '-y', '-qq', 'postgresql'], { env }).ok) {
-      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-      execFileSync('apt-get', ['install', '-y', '-qq', 'postgresql'], { stdio: 'inherit', env });
-    }
+    aptInstall(['postgresql']);
     version = postgresVersion();
     if (version === undefined) throw new Error('PostgreSQL did not install; the database tests need it (apt-get install -y postgresql)');
   }

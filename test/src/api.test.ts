@@ -17,22 +17,36 @@ test('delayed values compute, sharing sub-results within one graph', async () =>
   assert.equal(inc(1).key, inc(1).key, 'deterministic keys');
 });
 
-/** Keys held across the cluster; other tests' futures may still await garbage collection, so tests compare. */
-async function keysInMemory(): Promise<number> {
+/**
+ * Bytes of results held across the cluster. Tests that check memory is freed hold values of tens of KiB and watch
+ * for that many bytes to go: other tests' small results, released whenever their futures are collected, can
+ * neither fake nor hide it (a count of keys could be).
+ */
+async function managedBytes(): Promise<number> {
   const info = await fixture.client.schedulerInfo();
-  return info.workers.reduce((sum, w) => sum + w.inMemory, 0);
+  return info.workers.reduce((sum, w) => sum + w.managedBytes, 0);
 }
 
+/** Waits until the cluster holds at least (`above` true) or at most `level` bytes of results; returns what it holds. */
+function managedReaches(what: string, level: number, above: boolean): Promise<number> {
+  return eventually(what, async () => {
+    const now = await managedBytes();
+    return (above ? now >= level : now <= level) ? now : undefined;
+  });
+}
+
+const filled = delayed((n: number, value: number) => new Float64Array(n).fill(value));
+const total = delayed((values: Float64Array) => values.reduce((a, b) => a + b, 0));
+
 test('persist keeps data on workers until released', async () => {
-  const baseline = await keysInMemory();
-  const total = add(inc(100), inc(200));
-  const kept = await total.persist();
-  assert.equal(await kept.compute(), 302);
-  const info = await fixture.client.schedulerInfo();
-  assert.ok(info.workers.reduce((sum, w) => sum + w.inMemory, 0) >= 1, 'persisted value is held by a worker');
-  assert.equal(await add(kept, 1).compute(), 303, 'a persisted value feeds new graphs');
+  const bytes = 4096 * 8;
+  const before = await managedBytes();
+  const kept = await filled(4096, 3).persist();
+  const held = await managedReaches('the persisted value held by a worker', before + bytes, true);
+  assert.equal((await kept.compute()).length, 4096);
+  assert.equal(await total(kept).compute(), 3 * 4096, 'a persisted value feeds new graphs');
   kept.release();
-  await eventually('persisted data released', async () => ((await keysInMemory()) <= baseline ? true : undefined));
+  await managedReaches('persisted data released', held - bytes, false);
 });
 
 test('submit, map, gather and asCompleted', async () => {
@@ -40,13 +54,13 @@ test('submit, map, gather and asCompleted', async () => {
   const doubled = client.submit((x: number) => x * 2, 21);
   assert.equal(await doubled.result(), 42);
   assert.deepEqual(await client.gather(client.map((x: number) => x * x, [1, 2, 3])), [1, 4, 9]);
-  const futures = client.map(async (ms: number) => {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    return ms;
-  }, [300, 10, 150]);
-  const order: number[] = [];
-  for await (const done of client.asCompleted(futures)) order.push((await done.result()) as number);
-  assert.deepEqual(order, [10, 150, 300]);
+  // The order they finish in is fixed by dependencies (each needs the one before), not by how long they sleep.
+  const first = client.submit((x: number) => x + 1, 1);
+  const second = client.submit((x: number) => x * 10, first);
+  const third = client.submit((x: number) => x - 1, second);
+  const order: unknown[] = [];
+  for await (const done of client.asCompleted([third, second, first])) order.push(await done.result());
+  assert.deepEqual(order, [2, 20, 19], 'in the order they finished, not the order given');
 });
 
 test('arguments nest delayed values and futures inside arrays and objects', async () => {
@@ -126,15 +140,13 @@ test('retries: a task that fails twice and then succeeds returns its value', asy
 
 test('releasing futures frees worker memory', async () => {
   const { client } = fixture;
-  const baseline = await keysInMemory();
+  const bytes = 4 * 8000;
+  const before = await managedBytes();
   const futures = client.map((x: number) => new Float64Array(1000).fill(x), [1, 2, 3, 4]);
   await client.gather(futures);
-  await eventually('results held', async () => {
-    const info = await client.schedulerInfo();
-    return info.workers.reduce((sum, w) => sum + w.managedBytes, 0) >= 4 * 8000 ? true : undefined;
-  });
+  const held = await managedReaches('results held', before + bytes, true);
   for (const future of futures) future.release();
-  await eventually('memory freed', async () => ((await keysInMemory()) <= baseline ? true : undefined));
+  await managedReaches('memory freed', held - bytes, false);
 });
 
 test('schedulerInfo reports every worker with its memory figures', async () => {

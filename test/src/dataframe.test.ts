@@ -174,6 +174,20 @@ test("bad CSV rows: 'error' names file, line and reason; 'skip' reports how many
   assert.equal(split.schema.metadata.get(dd.SKIPPED_ROWS_KEY), '2');
 });
 
+test('a CSV quote never closed fails count() naming the file, line and byte where it opens, also under skip', async () => {
+  const unclosedDir = join(dir, 'unclosed');
+  mkdirSync(unclosedDir);
+  // Read as two rows (the second swallowing the rest) this once counted 2; 16-byte blocks put a boundary inside the quote.
+  writeFileSync(join(unclosedDir, 'open.csv'), 'id,v\n1,2\n2,"unterminated\n3,4\n');
+  for (const onBadLines of ['error', 'skip'] as const) {
+    await assert.rejects(dd.readCsv(join(unclosedDir, '*.csv'), { onBadLines, blocksize: 16 }).count().compute(), (error: unknown) => {
+      assert.ok(isLoomError(error), 'a LoomError from the worker');
+      assert.match((error as LoomError).message, /open\.csv line 3 \(byte 11\): quoted field never closed/);
+      return true;
+    });
+  }
+});
+
 test('persist keeps partitions on the workers: counting twice reads nothing again', async () => {
   const copyDir = join(dir, 'persist');
   mkdirSync(copyDir);

@@ -8,6 +8,7 @@ const USAGE = `Usage: loom <command> [options]
 Commands:
   scheduler                 run a scheduler (loom scheduler --help)
   worker <scheduler-addr>   run a worker connected to a scheduler (loom worker --help)
+  models ls|show            what a model store holds (loom models --help)
 
 Environment:
   LOOM_TOKEN                cluster token (instead of --token)
@@ -24,6 +25,11 @@ async function main(argv: string[]): Promise<void> {
       return runScheduler(rest);
     case 'worker':
       return runWorker(rest);
+    case 'models': {
+      // Loaded on demand: the scheduler and worker need none of the model store's code.
+      const { runModelsCli } = await import('@loom/models');
+      return runModelsCli(rest);
+    }
     case undefined:
     case '-h':
     case '--help':

@@ -1,7 +1,8 @@
 // Turns a call's arguments into the wire template: every delayed value, future or raw ref found in the arguments
-// (at any depth inside arrays and plain objects) is replaced by a hole naming its position and dependency.
-// Containers are copied only along paths that hold a dependency; other data is sent as the user gave it.
-import type { ArgHole } from '@loom/protocol';
+// (at any depth inside arrays and plain objects) is replaced by a hole naming its position and dependency, and
+// every Arrow table (of any apache-arrow copy) is lifted out to travel as Arrow IPC. Containers are copied only
+// along paths that hold either; other data is sent as the user gave it.
+import { isArrowTableLike, type ArgHole, type ArgTable } from '@loom/protocol';
 import { AS_DEPENDENCY, isDependable, type GraphNode } from './task-node.js';
 
 export interface ArgTemplate {
@@ -9,6 +10,8 @@ export interface ArgTemplate {
   holes: ArgHole[];
   /** Distinct dependencies by key, in first-seen order; holes index into this list. */
   dependencies: GraphNode[];
+  /** Arrow tables found in the arguments; null holds their places in the template. */
+  tables: ArgTable[];
 }
 
 /** Maps an argument that is not Dependable (e.g. a raw graph's ref) to a node; undefined leaves it as data. */
@@ -16,6 +19,7 @@ export type ExtraResolver = (value: object) => GraphNode | undefined;
 
 interface ScanContext {
   holes: ArgHole[];
+  tables: ArgTable[];
   dependencies: GraphNode[];
   indexByKey: Map<string, number>;
   /** Containers on the current path: a cyclic structure is left to the encoder instead of looping here. */
@@ -30,7 +34,7 @@ export function scanArgs(args: readonly unknown[], extra?: ExtraResolver): ArgTe
     const value = args[i];
     // Primitives are the common case (client.map over numbers): no context, no copy.
     if (typeof value !== 'object' || value === null) continue;
-    context ??= { holes: [], dependencies: [], indexByKey: new Map(), ancestors: [], extra };
+    context ??= { holes: [], tables: [], dependencies: [], indexByKey: new Map(), ancestors: [], extra };
     const scanned = scanValue(value, [i], context);
     if (scanned !== value) {
       template ??= args.slice();
@@ -41,6 +45,7 @@ export function scanArgs(args: readonly unknown[], extra?: ExtraResolver): ArgTe
     template: template ?? (args as unknown[]),
     holes: context?.holes ?? [],
     dependencies: context?.dependencies ?? [],
+    tables: context?.tables ?? [],
   };
 }
 
@@ -53,6 +58,10 @@ function scanValue(value: object, path: Array<string | number>, context: ScanCon
   if (Array.isArray(value)) return scanContainer(value, Object.keys(value), path, context);
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (prototype === Object.prototype || prototype === null) return scanContainer(value, Object.keys(value), path, context);
+  if (isArrowTableLike(value)) {
+    context.tables.push({ path: path.slice(), table: value });
+    return null;
+  }
   return value;
 }
 

@@ -4,9 +4,12 @@
 // added while it runs; close() stops them all.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LoomError, TOKEN_ENV } from '@loom/protocol';
+import { LOG_LEVEL_ENV, LOG_LEVELS, LoomError, TOKEN_ENV, type LogLevel } from '@loom/protocol';
 import { withWorkerMallocSettings } from '@loom/worker/malloc-env';
 import { LoomProcess, killPid, type ExitStatus } from './child-process.js';
+
+/** What a LocalCluster's processes log unless told otherwise: warnings and errors, not their routine info lines. */
+const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
 
 export interface LocalClusterOptions {
   /** Worker processes to start (default 2). */
@@ -25,6 +28,12 @@ export interface LocalClusterOptions {
   port?: number;
   /** Extra environment for every process (merged over this process's environment). */
   env?: Record<string, string>;
+  /**
+   * Log level of the scheduler and workers (their JSON logs come out on this process's stderr). Default:
+   * `LOOM_LOG_LEVEL` from `env` or this process's environment, else 'warn': like Dask's LocalCluster, a cluster
+   * inside a script or notebook shows warnings and errors only.
+   */
+  logLevel?: LogLevel;
   /** How long each process may take to announce readiness (default 30 s). */
   readyTimeoutMs?: number;
   /** Extra scheduler flags, e.g. ['--max-message-size', '8MiB']. */
@@ -90,8 +99,10 @@ export class LocalCluster {
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
     const inherited: NodeJS.ProcessEnv = { ...process.env, ...options.env };
     const token = options.token ?? (inherited[TOKEN_ENV] || undefined);
+    const logLevel = options.logLevel ?? (inherited[LOG_LEVEL_ENV] || DEFAULT_LOG_LEVEL);
+    if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new RangeError(`log level '${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
     // The token reaches the scheduler and workers through their environment: any user can read command lines (ps).
-    const env = token === undefined ? inherited : { ...inherited, [TOKEN_ENV]: token };
+    const env: NodeJS.ProcessEnv = { ...inherited, [LOG_LEVEL_ENV]: logLevel, ...(token === undefined ? {} : { [TOKEN_ENV]: token }) };
     const args = ['--host', options.host ?? '127.0.0.1', '--port', String(options.port ?? 0)];
     args.push(...(options.schedulerArgs ?? []));
     const { process: scheduler, ready } = await LoomProcess.launch({

@@ -54,9 +54,9 @@ export function buildTask(
   options: ResolvedOptions,
   extra?: ExtraResolver,
 ): TaskNode {
-  const { template, holes, dependencies } = scanArgs(args, extra);
+  const { template, holes, dependencies, tables } = scanArgs(args, extra);
   const name = options.name ?? fn.name;
-  const encoded = encodeTaskArgs(template, holes, options.key ?? `${name}(…)`);
+  const encoded = encodeTaskArgs(template, holes, options.key ?? `${name}(…)`, tables);
   let key = options.key;
   if (key === undefined) {
     key = options.pure ? pureKey(name, fn.id, encoded, dependencies.map((dependency) => dependency.key)) : randomKey(name);

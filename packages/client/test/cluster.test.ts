@@ -102,13 +102,25 @@ test('an argument too large for one message fails before sending, naming the tas
 });
 
 test('released futures let the scheduler forget their keys', async () => {
-  const futures: Future<number>[] = client.map((x: number) => x * 3, [1001, 1002, 1003]);
+  // 16 KiB results: other tests' small results, released whenever their futures are garbage-collected, could make
+  // the count of keys in memory fall by three on their own, but not the bytes the workers hold fall by 48 KiB.
+  const futures: Future<Float64Array>[] = client.map((x: number) => new Float64Array(2048).fill(x), [1001, 1002, 1003]);
   await client.gather(futures);
-  const inMemory = async () => (await client.schedulerInfo()).taskCounts['memory'] ?? 0;
-  const before = await inMemory();
+  const held = async () => {
+    const info = await client.schedulerInfo();
+    return { keys: info.taskCounts['memory'] ?? 0, bytes: info.workers.reduce((sum, worker) => sum + worker.managedBytes, 0) };
+  };
+  const poll = async (done: () => Promise<boolean>) => {
+    for (let i = 0; i < 100 && !(await done()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  };
+  const bytes = 3 * 2048 * 8;
+  let before = await held();
+  await poll(async () => (before = await held()).bytes >= bytes); // the workers report what they hold periodically
+  const freed = (now: { keys: number; bytes: number }) => now.keys <= before.keys - 3 && now.bytes <= before.bytes - bytes;
   for (const future of futures) future.release();
-  for (let i = 0; i < 100 && (await inMemory()) > before - 3; i++) await new Promise((resolve) => setTimeout(resolve, 50));
-  assert.ok((await inMemory()) <= before - 3);
+  let now = before;
+  await poll(async () => freed((now = await held())));
+  assert.ok(freed(now), `before ${JSON.stringify(before)}, after ${JSON.stringify(now)}`);
 });
 
 test('schedulerInfo describes the workers; resources route tasks to the workers that have them', async () => {

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { Table, tableFromArrays } from 'apache-arrow';
 import { decodeTaskArgs } from '@loom/protocol';
 import { compute, delayed, delayedNode, persist, type Delayed } from '../src/delayed.js';
 import { orderGraph } from '../src/graph-order.js';
@@ -55,6 +57,21 @@ test('delayed values nested in arrays and objects become holes the worker fills'
   assert.deepEqual(task.dependencies.map((dependency) => dependency.key), [one.key, two.key]);
   const filled = decodeTaskArgs(task.args, ['ONE', 'TWO']);
   assert.deepEqual(filled, [{ a: 'ONE', list: ['TWO', 7, 'ONE'] }, [3, 'TWO']]);
+});
+
+test('Arrow tables in the arguments, of any apache-arrow copy, reach the worker as tables and key by content', () => {
+  const cjs = createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow');
+  const rows = delayed((input: { table: Table }, extra: Table[]) => input.table.numRows + extra.length);
+  const foreign = cjs.tableFromArrays({ x: Int32Array.from([1, 2, 3]) });
+  const own = tableFromArrays({ y: ['a', 'b'] });
+  const call = rows({ table: foreign as unknown as Table }, [own, own]);
+  const [input, extra] = decodeTaskArgs(node(call).args, []) as [{ table: unknown }, unknown[]];
+  assert.ok(Table.prototype.isPrototypeOf(input.table as object), "a table of Loom's own apache-arrow");
+  assert.deepEqual([...(input.table as Table).getChild('x')!], [1, 2, 3]);
+  assert.ok(extra.every((table) => Table.prototype.isPrototypeOf(table as object) && (table as Table).numRows === 2));
+  // The key hashes the tables' bytes: equal contents share it, other contents do not.
+  assert.equal(rows({ table: tableFromArrays({ x: Int32Array.from([1, 2, 3]) }) }, [own, own]).key, call.key);
+  assert.notEqual(rows({ table: tableFromArrays({ x: Int32Array.from([1, 2, 4]) }) }, [own, own]).key, call.key);
 });
 
 test('types: lifted arguments are checked against the parameters, also inside interfaces', () => {

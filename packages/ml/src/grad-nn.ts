@@ -170,6 +170,11 @@ export const nnGradients: Record<string, GradRule> = {
   MatMul: (g, node, dys, wants) => {
     const dy = firstGrad(node, dys);
     const [a, b] = [inputOf(node, 0), inputOf(node, 1)];
+    if (b.rank > 2) {
+      // One product per matrix (matMul checked that the leading dims match): dA = dY B^T, dB = A^T dY, per matrix.
+      const swapLast = (x: Value): Value => transpose(g, x, [...Array.from({ length: x.rank - 2 }, (_, i) => i), x.rank - 1, x.rank - 2]);
+      return [wants[0] ? matMul(g, dy, swapLast(b)) : undefined, wants[1] ? matMul(g, swapLast(a), dy) : undefined];
+    }
     const [k, n] = b.shape as [Dim, Dim];
     const dA = !wants[0] ? undefined : a.rank === 2
       ? gemm(g, dy, b, null, { transB: true })

@@ -11,6 +11,7 @@ export { gradients, differentiableOps } from './autodiff.js';
 export { softmaxCrossEntropy, meanSquaredError, oneHot } from './losses.js';
 export { optimizerStep, validateOptimizer, type OptimizerConfig, type OptimizerGraph, type StateSlot } from './optimizers.js';
 export { buildModel, modelProto, OPSET_VERSION, IR_VERSION, type ModelOptions } from './model-proto.js';
+export { loopOverSteps, STEPS_DIM } from './step-loop.js';
 export { createSession, providerListed, type ExecutionConfig, type ProviderName, type LoadedSession } from './execution.js';
 export { runSession, toOrt, fromOrt } from './ort-tensors.js';
 export { checkGradients, relativeError, type GradientCheckCase, type GradientCheckResult } from './gradient-check.js';

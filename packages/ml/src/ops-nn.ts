@@ -160,14 +160,24 @@ export function gemm(g: GraphBuilder, a: Value, b: Value, c: Value | null, optio
   });
 }
 
-/** a [..., M, K] @ b [K, N] -> [..., M, N]; b is a 2-d weight (what MLPs and unrolled LSTMs need). */
+/**
+ * a [..., M, K] @ b [K, N] -> [..., M, N] (b a 2-d weight, what MLPs and unrolled LSTMs need), or one product
+ * per matrix, a [..., M, K] @ b [..., K, N] with the same leading dims (many small models side by side, each
+ * with its own weights).
+ */
 export function matMul(g: GraphBuilder, a: Value, b: Value): Value {
   requireFloat(a, 'MatMul');
   requireSameDtype(a, b, 'MatMul');
-  requireRank(b, 2, 'MatMul B');
   if (a.rank < 2) throw new MlError('SHAPE_MISMATCH', `MatMul: ${a} must have rank 2 or more`);
+  if (b.rank !== 2) {
+    // Leading dims must match exactly: the gradient rule has no broadcast of b's batch dims to undo.
+    const leading = a.shape.slice(0, -2);
+    if (b.rank !== a.rank || b.shape.slice(0, -2).some((dim, i) => dim !== leading[i])) {
+      throw new MlError('SHAPE_MISMATCH', `MatMul: ${b} must be 2-d or have the leading dims of ${a}`);
+    }
+  }
   const k = a.shape[a.rank - 1] as Dim;
-  const [kb, n] = b.shape as [Dim, Dim];
+  const [kb, n] = b.shape.slice(-2) as [Dim, Dim];
   if (k !== kb && typeof k === 'number' && typeof kb === 'number') {
     throw new MlError('SHAPE_MISMATCH', `MatMul: inner dims ${k} and ${kb} differ (${a}, ${b})`);
   }

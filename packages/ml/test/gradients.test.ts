@@ -114,9 +114,10 @@ test('Gemm in all four transpose layouts, with alpha, beta and a broadcast C', a
   }
 });
 
-test('MatMul, 2-d and batched [2, 3, 4] x [4, 5]', async () => {
+test('MatMul, 2-d, batched [2, 3, 4] x [4, 5] and per-matrix [2, 3, 4] x [2, 4, 5]', async () => {
   await check('MatMul 2d', { dtype: 'float64', inputs: { a: n64(3, 4), b: n64(4, 5) }, build: (g, v) => ops.matMul(g, v['a'] as Value, v['b'] as Value) });
   await check('MatMul 3d', { dtype: 'float64', inputs: { a: n64(2, 3, 4), b: n64(4, 5) }, build: (g, v) => ops.matMul(g, v['a'] as Value, v['b'] as Value) });
+  await check('MatMul 3d x 3d', { dtype: 'float64', inputs: { a: n64(2, 3, 4), b: n64(2, 4, 5) }, build: (g, v) => ops.matMul(g, v['a'] as Value, v['b'] as Value) });
 });
 
 test('broadcasting arithmetic: Add, Sub, Mul, Div, Sum', async () => {

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FixedSizeList, tableFromArrays, tableFromIPC, tableToIPC, Uint8, vectorFromArray, Utf8, Table } from 'apache-arrow';
+import { createRequire } from 'node:module';
+import {
+  Dictionary, FixedSizeList, Int32, tableFromArrays, tableFromIPC, tableToIPC, Uint8, vectorFromArray, Utf8, Table,
+} from 'apache-arrow';
 import {
   CHARS_COLUMN, encodeTexts, LABEL_COLUMN, PAPER_ALPHABET, splitBucket, tensorize, vectorizeText, VectorizedRows, isMlError,
 } from '../src/index.js';
@@ -84,4 +87,29 @@ test('the train/test split is deterministic, complementary and close to the frac
   const train = vectorizeText(table, { ...options, split: { testFraction: 0.3, seed: 1, keep: 'train' } });
   const held = vectorizeText(table, { ...options, split: { testFraction: 0.3, seed: 1, keep: 'test' } });
   assert.equal(train.numRows + held.numRows, 100);
+});
+
+test('a partition with no rows left (empty, or every row on the other side of the split) vectorizes to an empty table', () => {
+  const table = tableFromArrays({ body: ['a b', 'c d'], label: ['a', 'b'] });
+  const options = { text: 'body', label: 'label', classes: ['a', 'b'], ...encoding };
+  const full = vectorizeText(table, options);
+  for (const input of [table.slice(0, 0), table]) {
+    // With no test fraction every row is on the train side, so keeping the test side keeps none.
+    const split = input.numRows === 0 ? undefined : { testFraction: 0, seed: 0, keep: 'test' as const };
+    const out = vectorizeText(input, split === undefined ? options : { ...options, split });
+    assert.equal(out.numRows, 0);
+    assert.deepEqual(out.schema.fields.map((f) => [f.name, String(f.type), f.nullable]), full.schema.fields.map((f) => [f.name, String(f.type), f.nullable]));
+  }
+});
+
+test('a table of another apache-arrow copy (the CommonJS build, loaded through require) vectorizes like its own', () => {
+  const cjs = createRequire(import.meta.url)('apache-arrow') as typeof import('apache-arrow');
+  const rows = { body: ['spam spam', 'ham', null, 'spam spam'], label: ['1', '0', '0', '1'] };
+  const dictionary = () => new Dictionary(new Utf8(), new Int32());
+  const own = new Table({ body: vectorFromArray(rows.body, dictionary()), label: vectorFromArray(rows.label, new Utf8()) });
+  const foreign = new cjs.Table({ body: cjs.vectorFromArray(rows.body, new cjs.Dictionary(new cjs.Utf8(), new cjs.Int32())), label: cjs.vectorFromArray(rows.label, new cjs.Utf8()) });
+  const options = { text: 'body', label: 'label', classes: ['0', '1'], ...encoding };
+  const out = vectorizeText(foreign, options);
+  assert.deepEqual(charsOf(out), charsOf(vectorizeText(own, options)));
+  assert.deepEqual(Array.from(out.getChild(LABEL_COLUMN)!.toArray() as Int32Array), [1, 0, 0, 1]);
 });

@@ -1,7 +1,9 @@
 // Inferring a CSV schema from the header and a sample of the first file, like pandas/Dask: each column gets the
-// narrowest type every sampled value fits (int32, float64, bool, timestamp, else utf8); `dtypes` overrides.
-import { NOT_A_VALUE, parseBool, parseFloat64, parseInt32, parseTimestamp } from './csv-columns.js';
-import { FIELD_QUOTED, fieldText, RowTokenizer } from './csv-tokenizer.js';
+// narrowest type every sampled value fits (int32, float64, bool, timestamp, else utf8); `dtypes` overrides. A
+// UTF-8 byte-order mark before the header is not part of the first name.
+import { NOT_A_VALUE, parseBool, parseFloat64, parseInt32, parseTimestamp } from './csv-values.js';
+import { quoteError } from './csv-errors.js';
+import { bomLength, FIELD_QUOTED, fieldText, RowTokenizer } from './csv-tokenizer.js';
 import { CSV_TYPES, resolveCsvOptions, type CsvOptions, type CsvSchema, type CsvType } from './csv-types.js';
 import { PartitionError } from './errors.js';
 import { FileWindow } from './file-window.js';
@@ -21,7 +23,7 @@ export async function inferCsvSchema(path: string, options?: CsvOptions): Promis
   const seen: Candidates[] = [];
   try {
     const tokenizer = new RowTokenizer(opts.delimiter);
-    let pos = 0;
+    let pos = bomLength(window.buf, window.length);
     while (pos < window.length) {
       const next = tokenizer.next(window.buf, pos, window.length, window.atEof);
       if (next === -1) {
@@ -30,6 +32,8 @@ export async function inferCsvSchema(path: string, options?: CsvOptions): Promis
         await window.refill(0);
         continue;
       }
+      // Broken quoting fails the read of this file in every mode: say so now, rather than type columns by garbage.
+      if (tokenizer.error !== undefined) throw await quoteError(path, tokenizer.error, window.base + tokenizer.errorAt);
       const buf = window.buf;
       pos = next;
       if (tokenizer.isBlank()) continue;

@@ -1,5 +1,5 @@
 // Cutting CSV files into byte-range blocks at graph-build time. Planning only stats the files: a block's real row
-// boundaries are found by the worker that reads it (see csv-read.ts), as in Dask's read_csv.
+// boundaries are found by the worker that reads it (csv-block-start.ts, by the tokenizer's own quote grammar).
 import { statSync } from 'node:fs';
 import { PartitionError } from './errors.js';
 

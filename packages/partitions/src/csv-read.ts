@@ -1,75 +1,141 @@
-// Reading one CSV block into an Arrow table on a worker. The block owns the rows that start in [start, end):
-// it finds its first row start (resyncing on quote parity, see findFirstRow), streams rows through a bounded
-// window into column builders, and reads past `end` only to finish its last row. Plain rows (no quotes, LF
-// endings, valid values) are read in one pass straight into the columns; any other row goes through the RFC 4180
-// tokenizer, which also reports bad lines. The one pass took parsing from ~2.2 to ~1.75 s per 200 MB here.
+// Reading one CSV block into an Arrow table on a worker. The block owns the rows that start in [start, end): it
+// finds its first row (csv-block-start.ts), streams rows through a bounded window into column builders, and reads
+// past `end` only to finish its last row. Plain rows (no quotes, LF endings, valid values) are read in one pass
+// straight into the columns; any other row goes through the tokenizer, which also finds bad lines. The one pass
+// took parsing from ~2.2 to ~1.75 s per 200 MB here.
 import { Field, makeData, RecordBatch, Schema, Struct, Table } from 'apache-arrow';
 import { makeColumnBuilder, type ColumnBuilder } from './csv-columns.js';
 import { arrowTypeOf } from './csv-arrow-types.js';
+import { exactBlockStart, findBlockStart, type BlockStart } from './csv-block-start.js';
+import { badRowError, quoteError } from './csv-errors.js';
 import type { CsvBlock } from './csv-plan.js';
-import { indexOfByte, LF, QUOTE, RowTokenizer } from './csv-tokenizer.js';
+import { quotedFieldCloses } from './csv-quote-scan.js';
+import { bomLength, CR, LF, RowTokenizer } from './csv-tokenizer.js';
 import { resolveCsvOptions, type CsvOptions, type CsvSchema, type ResolvedCsvOptions } from './csv-types.js';
-import { PartitionError } from './errors.js';
-import { countBytesBefore, FileWindow, WINDOW_BYTES } from './file-window.js';
+import { FileWindow, WINDOW_BYTES } from './file-window.js';
 import { SKIPPED_ROWS_KEY } from './table-meta.js';
 
-/** Rows checked when deciding whether a block starts inside a quoted field. */
-const RESYNC_ROWS = 64;
-/** Bytes a guess may look through before it counts as wrong. */
-const RESYNC_BYTES = 4 << 20;
 /** Rows read before the columns reserve room for the whole block, estimated from the bytes those rows took. */
 const RESERVE_AFTER_ROWS = 2048;
 
 export async function readCsvBlock(block: CsvBlock, schema: CsvSchema, options?: CsvOptions): Promise<Table> {
   const opts = resolveCsvOptions(options);
-  const columns = schema.columns;
-  const builders = columns.map((column) => makeColumnBuilder(column.type));
-  let rows = 0;
-  let skipped = 0;
-  // Small blocks get a small buffer; a block reads at most WINDOW_BYTES at a time whatever its size.
-  const from = Math.max(0, block.start - 1);
+  // The window starts two bytes early: the first row start is found from byte start-1 and the byte before it. A
+  // block starting within the byte-order mark's reach reads from byte 0, to see it. Small blocks get a small
+  // buffer; a block reads at most WINDOW_BYTES at a time whatever its size.
+  const from = block.start <= 4 ? 0 : block.start - 2;
   const window = await FileWindow.open(block.path, from, Math.min(WINDOW_BYTES, Math.max(64 * 1024, block.end - from + 4096)));
   try {
-    const tokenizer = new RowTokenizer(opts.delimiter);
-    let pos = block.start === 0 ? 0 : await findFirstRow(window, block, columns.length, opts);
-    let headerPending = block.start === 0 && opts.header;
-    const firstRow = window.base + pos;
-    const rowAppended = (): void => {
-      if (++rows === RESERVE_AFTER_ROWS) reserveBlock(builders, rows, Math.min(block.end, window.size) - firstRow, window.base + pos - firstRow);
-    };
-    while (window.base + pos < block.end) {
-      if (!headerPending) {
-        const plainEnd = appendPlainRow(window.buf, pos, window.length, builders, rows, opts.delimiter);
-        if (plainEnd !== -1) {
-          pos = plainEnd;
-          rowAppended();
-          continue;
-        }
-      }
-      const next = pos < window.length ? tokenizer.next(window.buf, pos, window.length, window.atEof) : -1;
-      if (next === -1) {
-        if (window.atEof && pos >= window.length) break;
-        pos -= await window.refill(pos);
-        continue;
-      }
-      const rowOffset = window.base + pos;
-      pos = next;
-      if (tokenizer.isBlank()) continue;
-      if (headerPending) {
-        headerPending = false;
-        continue;
-      }
-      const reason = appendRow(tokenizer, window.buf, builders, rows, columns);
-      if (reason === undefined) {
-        rowAppended();
-      } else if (opts.onBadLines === 'skip') {
-        skipped++;
-      } else {
-        throw await badLine(block.path, rowOffset, reason);
-      }
+    const bom = window.base === 0 ? bomLength(window.buf, window.length) : 0;
+    // The header is the file's first non-blank row. A later block can start on it only if nothing but line endings
+    // (or the byte-order mark) precede it, so only a block whose byte start-1 is one of them looks for it.
+    const before = window.buf[block.start - 1 - window.base];
+    const mayHoldHeader = opts.header && block.start > 0 && (block.start - 1 < bom || before === LF || before === CR);
+    let start: BlockStart = block.start === 0
+      ? { offset: bom, exact: true }
+      : await findBlockStart(window, block.path, block.start, opts.delimiter, bom);
+    for (;;) {
+      const read = await readRows(window, block, schema, opts, start, bom, mayHoldHeader);
+      if (read instanceof Table) return read;
+      start = read; // the guessed start was wrong: read again from the exact one
     }
   } finally {
     await window.close();
+  }
+}
+
+/**
+ * The block's rows from `start`, or the exact start when `start`, found by agreement, proves wrong. Before the
+ * block fails it confirms such a start by a scan from the file's start (once, on the error path), so the error
+ * it reports is the file's own; skipping a row does not (that would scan once per block of a large messy file).
+ */
+async function readRows(
+  window: FileWindow,
+  block: CsvBlock,
+  schema: CsvSchema,
+  opts: ResolvedCsvOptions,
+  start: BlockStart,
+  bom: number,
+  mayHoldHeader: boolean,
+): Promise<Table | BlockStart> {
+  const columns = schema.columns;
+  const builders = columns.map((column) => makeColumnBuilder(column.type));
+  const tokenizer = new RowTokenizer(opts.delimiter);
+  await window.moveTo(start.offset);
+  let pos = 0;
+  let rows = 0;
+  let skipped = 0;
+  let exact = start.exact;
+  // Block 0 meets the header first, unless blank lines push it past the block's end.
+  let headerPending = opts.header && block.start === 0;
+  let headerCheck = mayHoldHeader;
+  let checkedQuote = -1;
+  const confirm = async (): Promise<BlockStart | undefined> => {
+    if (exact) return undefined;
+    exact = true;
+    const known = await exactBlockStart(block.path, block.start, opts.delimiter);
+    return known.offset === start.offset ? undefined : known;
+  };
+  const rowAppended = (): void => {
+    if (++rows === RESERVE_AFTER_ROWS) reserveBlock(builders, rows, Math.min(block.end, window.size) - start.offset, window.base + pos - start.offset);
+  };
+  for (;;) {
+    // The file's first row starts at byte 0, whatever byte-order mark precedes its first byte.
+    const rowStart = window.base + pos;
+    if ((rowStart === bom ? 0 : rowStart) >= block.end) break;
+    if (!headerPending && !headerCheck) {
+      const plainEnd = appendPlainRow(window.buf, pos, window.length, builders, rows, opts.delimiter);
+      if (plainEnd !== -1) {
+        pos = plainEnd;
+        rowAppended();
+        continue;
+      }
+    }
+    const next = pos < window.length ? tokenizer.next(window.buf, pos, window.length, window.atEof) : -1;
+    if (next === -1) {
+      if (window.atEof && pos >= window.length) break;
+      if (tokenizer.pendingQuote !== -1 && pos === 0 && window.length === window.buf.length) {
+        // The row fills the window inside a quoted field. Before the window grows, make sure the field closes at
+        // all: a quote never closed would pull the rest of the file into memory before failing.
+        const quote = window.base + tokenizer.pendingQuote;
+        if (quote !== checkedQuote && !(await quotedFieldCloses(block.path, quote, opts.delimiter))) {
+          const restart = await confirm();
+          if (restart !== undefined) return restart;
+          throw await quoteError(block.path, 'unclosed', quote);
+        }
+        checkedQuote = quote;
+      }
+      pos -= await window.refill(pos);
+      continue;
+    }
+    if (tokenizer.error !== undefined) {
+      const at = window.base + tokenizer.errorAt;
+      const restart = await confirm();
+      if (restart !== undefined) return restart;
+      throw await quoteError(block.path, tokenizer.error, at);
+    }
+    pos = next;
+    if (tokenizer.isBlank()) continue;
+    if (headerPending) {
+      headerPending = false;
+      continue;
+    }
+    if (headerCheck) {
+      headerCheck = false;
+      if (rowStart === (await firstRowOffset(block.path))) continue;
+    }
+    const reason = appendRow(tokenizer, window.buf, builders, rows, columns);
+    if (reason === undefined) {
+      rowAppended();
+      continue;
+    }
+    if (opts.onBadLines === 'skip') {
+      skipped++;
+      continue;
+    }
+    const restart = await confirm();
+    if (restart !== undefined) return restart;
+    throw await badRowError(block.path, rowStart, reason);
   }
   const fields = columns.map((column) => new Field(column.name, arrowTypeOf(column.type), true));
   const metadata = new Map<string, string>();
@@ -77,6 +143,21 @@ export async function readCsvBlock(block: CsvBlock, schema: CsvSchema, options?:
   const arrowSchema = new Schema(fields, metadata);
   const data = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children: builders.map((b) => b.finish()) });
   return new Table(arrowSchema, [new RecordBatch(arrowSchema, data)]);
+}
+
+/** File offset of the file's first row: its first byte after the byte-order mark that is not a line ending. */
+async function firstRowOffset(path: string): Promise<number> {
+  const window = await FileWindow.open(path, 0, 4096);
+  try {
+    let i = bomLength(window.buf, window.length);
+    for (;;) {
+      while (i < window.length && (window.buf[i] === LF || window.buf[i] === CR)) i++;
+      if (i < window.length || window.atEof) return window.base + i;
+      i -= await window.refill(i);
+    }
+  } finally {
+    await window.close();
+  }
 }
 
 /** Reserves room for the whole block, 5 % over the rows it should hold at the rate `rows` took `readBytes`. */
@@ -88,12 +169,14 @@ function reserveBlock(builders: ColumnBuilder[], rows: number, blockBytes: numbe
 /**
  * The common row, read in one pass: every field unquoted, the row ending in LF inside the buffer, each value
  * valid for its column. Each field is appended as soon as its end is found, without the tokenizer's field table.
- * Returns the position after the row, or -1 (the columns left as they were) for anything else: quotes, CRLF,
+ * Returns the position after the row, or -1 (the columns left as they were) for anything else: quotes, CRs,
  * a blank line, a wrong field count, a bad value, a row running past the buffer. The tokenizer then reads that
  * row, and reports it exactly as it would have.
  */
 function appendPlainRow(buf: Uint8Array, pos: number, limit: number, builders: ColumnBuilder[], rows: number, delimiter: number): number {
   const last = builders.length - 1;
+  // A blank line, which a one-column row would take for a null; no columns (an empty first file) take no row.
+  if (buf[pos] === LF || last < 0) return -1;
   let i = pos;
   for (let c = 0; c <= last; c++) {
     const end = (builders[c] as ColumnBuilder).appendPlain(buf, i, limit, delimiter, c === last ? LF : delimiter);
@@ -127,78 +210,3 @@ function appendRow(
   return undefined;
 }
 
-async function badLine(path: string, rowOffset: number, reason: string): Promise<PartitionError> {
-  // Counting lines costs a read of the file up to the row, so it happens only here, on the error path.
-  const { newlines } = await countBytesBefore(path, rowOffset);
-  return new PartitionError('CSV_BAD_LINE', `${path} line ${newlines + 1} (byte ${rowOffset}): ${reason}`);
-}
-
-/**
- * The buffer position of the block's first row: just after the first newline at or after byte start-1 that is
- * outside quotes. Whether start-1 is inside a quoted field is unknown without reading from the file's start, so
- * both answers are tried over the next rows (a wrong guess breaks field counts or quoting almost at once, in
- * the manner of speculative parallel CSV parsing); only when neither or both look right is the quote parity
- * counted exactly from the file's start.
- */
-async function findFirstRow(window: FileWindow, block: CsvBlock, fieldCount: number, opts: ResolvedCsvOptions): Promise<number> {
-  const outside = await rowStartAssuming(window, 0, RESYNC_BYTES);
-  const inside = await rowStartAssuming(window, 1, RESYNC_BYTES);
-  const outsideOk = outside !== -1 && (await looksValid(window, outside, fieldCount, opts));
-  const insideOk = inside !== -1 && (await looksValid(window, inside, fieldCount, opts));
-  if (outsideOk !== insideOk) return outsideOk ? outside : inside;
-  const { quotes } = await countBytesBefore(block.path, window.base);
-  return rowStartAssuming(window, (quotes & 1) as 0 | 1, Infinity);
-}
-
-/**
- * After the first newline whose quote parity (counted from the window's start) is `parity`; the window's end
- * when the file ends first; -1 when not found within `maxBytes`.
- */
-async function rowStartAssuming(window: FileWindow, parity: 0 | 1, maxBytes: number): Promise<number> {
-  // Jumps quote to quote with indexOf (memchr) instead of visiting every byte: the "inside a quoted field" guess
-  // on a file without quotes reads up to maxBytes, and this probe runs for every block.
-  let inside = parity === 1;
-  // Inside a quoted field, no row can start before a quote: a file without one in reach needs no bigger window.
-  if (inside && maxBytes !== Infinity && (await window.indexOf(QUOTE, 0, maxBytes)) === -1) return -1;
-  let i = 0;
-  for (;;) {
-    const { buf, length } = window;
-    while (i < length) {
-      const quote = indexOfByte(buf, QUOTE, i, length);
-      if (!inside) {
-        const newline = indexOfByte(buf, LF, i, quote === -1 ? length : quote);
-        if (newline !== -1) return newline + 1;
-      }
-      if (quote === -1) {
-        i = length;
-        break;
-      }
-      inside = !inside;
-      i = quote + 1;
-    }
-    if (window.atEof) return window.length;
-    if (window.length >= maxBytes) return -1;
-    await window.refill(0); // keeps everything: the window grows until the candidate is found
-  }
-}
-
-async function looksValid(window: FileWindow, from: number, fieldCount: number, opts: ResolvedCsvOptions): Promise<boolean> {
-  const tokenizer = new RowTokenizer(opts.delimiter);
-  let pos = from;
-  let checked = 0;
-  while (checked < RESYNC_ROWS && pos < window.length) {
-    const next = tokenizer.next(window.buf, pos, window.length, window.atEof);
-    if (next === -1) {
-      if (checked > 0) break;
-      if (window.length >= RESYNC_BYTES) return false;
-      await window.refill(0);
-      continue;
-    }
-    if (!tokenizer.isBlank()) {
-      if (tokenizer.strayQuote || tokenizer.count !== fieldCount) return false;
-      checked++;
-    }
-    pos = next;
-  }
-  return checked > 0; // no rows seen (end of file) is no evidence either way
-}

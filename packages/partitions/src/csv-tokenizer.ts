@@ -1,6 +1,8 @@
-// The RFC 4180 row tokenizer: finds one row's field boundaries in a byte buffer without creating strings.
-// Quoted fields may hold delimiters, newlines and doubled quotes; CRLF and LF both end rows. Callers convert the
-// fields straight from the bytes (csv-columns.ts). Rows without quotes or CRs skip it (csv-read.ts's one pass).
+// The row tokenizer: finds one row's field boundaries in a byte buffer without creating strings. The grammar is
+// RFC 4180 read as Python's csv module reads it with strict=True: a field that starts with a quote is quoted and may
+// hold delimiters, line endings and doubled quotes; a quote anywhere else in a field is a plain character; rows
+// end in LF, CRLF or a lone CR. Text after a closing quote and a quote never closed are errors. csv-quote-scan.ts
+// runs the same grammar quote to quote; the differential test holds both to csv-parse.
 export const QUOTE = 0x22;
 export const LF = 0x0a;
 export const CR = 0x0d;
@@ -10,26 +12,36 @@ export const FIELD_ESCAPED = 1;
 /** A field that was quoted (an empty quoted field is an empty string, not a null). */
 export const FIELD_QUOTED = 2;
 
+/**
+ * Why a row's quoting is broken. Either makes every later row boundary of the file uncertain, so it fails the
+ * read in every onBadLines mode (csv-errors.ts words it).
+ */
+export type QuoteError = 'unclosed' | 'text-after-quote';
+
 export class RowTokenizer {
   /** Field i of the current row is bytes [starts[i], ends[i]) (quotes excluded) with flags[i]. */
   starts = new Int32Array(64);
   ends = new Int32Array(64);
   flags = new Uint8Array(64);
   count = 0;
-  /** The row breaks RFC 4180 quoting: a quote inside an unquoted field, text after a closing quote, or no closing quote. */
-  strayQuote = false;
+  /** The row's quoting is broken at buffer position `errorAt`: the opening quote ('unclosed') or the byte after the closing one. */
+  error: QuoteError | undefined;
+  errorAt = -1;
+  /** After next() returned -1 inside a quoted field: the buffer position of the field's opening quote, else -1. */
+  pendingQuote = -1;
 
   constructor(private readonly delimiter: number) {}
 
   /**
    * Tokenizes the row starting at `pos`. Returns the position after its line ending, or -1 when the row is not
-   * complete within `limit` and more bytes may follow (`atEof` false). At EOF the last row may lack a newline.
-   * Call only with pos < limit.
+   * complete within `limit` and more bytes may follow (`atEof` false). At EOF the last row may lack a line
+   * ending. When `error` is set on return the row is not usable. Call only with pos < limit.
    */
   next(buf: Uint8Array, pos: number, limit: number, atEof: boolean): number {
     const delimiter = this.delimiter;
     this.count = 0;
-    this.strayQuote = false;
+    this.error = undefined;
+    this.pendingQuote = -1;
     let i = pos;
     for (;;) {
       if (i >= limit) {
@@ -49,65 +61,59 @@ export class RowTokenizer {
             j = q + 2;
             continue;
           }
-          if (q + 1 >= limit && !atEof) return -1; // cannot tell a closing quote from a doubled one yet
+          if (q + 1 >= limit && !atEof) break; // cannot tell a closing quote from a doubled one yet
           close = q;
           break;
         }
         if (close === -1) {
-          if (!atEof) return -1;
-          this.strayQuote = true; // unterminated quote: the rest of the file is this field
-          this.push(i + 1, limit, flags);
-          return limit;
+          if (!atEof) {
+            this.pendingQuote = i;
+            return -1;
+          }
+          return this.fail('unclosed', i, limit);
         }
         this.push(i + 1, close, flags);
         i = close + 1;
-        if (i >= limit) {
-          if (!atEof) return -1;
-          return limit;
-        }
-        let c = buf[i];
-        if (c !== delimiter && c !== LF && !(c === CR && (i + 1 >= limit || buf[i + 1] === LF))) {
-          // Text after a closing quote ("ab"c,...): keep the quoted part, ignore up to the field's end.
-          this.strayQuote = true;
-          while (i < limit && (c = buf[i]) !== delimiter && c !== LF) i++;
-          if (i >= limit) return atEof ? limit : -1;
-        }
+        if (i >= limit) return limit; // at EOF, or the loop above would have waited for the next byte
+        const c = buf[i];
         if (c === delimiter) {
           i++;
           continue;
         }
-        if (c === CR) {
-          if (i + 1 >= limit) return atEof ? limit : -1;
-          return i + 2;
-        }
-        return i + 1; // LF
+        if (c === LF) return i + 1;
+        if (c === CR) return afterCr(buf, i, limit, atEof);
+        return this.fail('text-after-quote', i, limit);
       }
       let j = i;
       let c = 0;
       while (j < limit) {
         c = buf[j] as number;
-        if (c === delimiter || c === LF) break;
-        if (c === QUOTE) this.strayQuote = true;
+        if (c === delimiter || c === LF || c === CR) break;
         j++;
       }
       if (j >= limit) {
         if (!atEof) return -1;
-        this.push(i, j > i && buf[j - 1] === CR ? j - 1 : j, 0);
+        this.push(i, j, 0);
         return limit;
       }
+      this.push(i, j, 0);
       if (c === delimiter) {
-        this.push(i, j, 0);
         i = j + 1;
         continue;
       }
-      this.push(i, j > i && buf[j - 1] === CR ? j - 1 : j, 0);
-      return j + 1;
+      return c === LF ? j + 1 : afterCr(buf, j, limit, atEof);
     }
   }
 
   /** A line with nothing on it (pandas' skip_blank_lines): not a row, not a bad line. */
   isBlank(): boolean {
     return this.count === 1 && this.starts[0] === this.ends[0] && this.flags[0] === 0;
+  }
+
+  private fail(error: QuoteError, at: number, limit: number): number {
+    this.error = error;
+    this.errorAt = at;
+    return limit;
   }
 
   private push(start: number, end: number, flags: number): void {
@@ -128,6 +134,12 @@ export class RowTokenizer {
   }
 }
 
+/** The position after a line ending whose CR is at `cr` (CRLF or a lone CR), or -1 when the next byte is not read yet. */
+export function afterCr(buf: Uint8Array, cr: number, limit: number, atEof: boolean): number {
+  if (cr + 1 < limit) return buf[cr + 1] === LF ? cr + 2 : cr + 1;
+  return atEof ? limit : -1;
+}
+
 export function indexOfByte(buf: Uint8Array, byte: number, from: number, limit: number): number {
   const found = buf.indexOf(byte, from);
   return found === -1 || found >= limit ? -1 : found;
@@ -137,4 +149,9 @@ export function indexOfByte(buf: Uint8Array, byte: number, from: number, limit: 
 export function fieldText(buf: Uint8Array, start: number, end: number, flags: number): string {
   const text = Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('utf8');
   return flags & FIELD_ESCAPED ? text.replaceAll('""', '"') : text;
+}
+
+/** Length of the UTF-8 byte-order mark at buf[0] (3), or 0; callers pass a buffer starting at the file's first byte. */
+export function bomLength(buf: Uint8Array, length: number): number {
+  return length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
 }

@@ -9,7 +9,11 @@ export interface CsvOptions {
   delimiter?: string;
   /** First line names the columns; default true. */
   header?: boolean;
-  /** Default 'error': a malformed row fails the task. 'skip' drops it and counts it in `loom.skipped_rows`. */
+  /**
+   * Default 'error': a malformed row (wrong field count, a value not of its type) fails the task. 'skip' drops it
+   * and counts it in `loom.skipped_rows`. Broken quoting (a quote never closed, text after a closing quote) fails
+   * the task in either mode: no row boundary after it can be trusted.
+   */
   onBadLines?: 'error' | 'skip';
   /** Column types by name, overriding inference. */
   dtypes?: Record<string, CsvType>;

@@ -9,6 +9,7 @@ export type PartitionErrorCode =
   | 'PARQUET_UNSUPPORTED'
   | 'SQL_UNSUPPORTED'
   | 'BAD_VALUE'
+  | 'UNSUPPORTED_TYPE'
   | 'USER_FUNCTION_FAILED';
 
 export class PartitionError extends Error {

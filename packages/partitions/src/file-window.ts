@@ -1,7 +1,7 @@
 // A bounded, sliding read buffer over a region of a file: the CSV reader streams a block through it instead of
 // loading the block, and it grows only when a single row is longer than the buffer.
 import { open, type FileHandle } from 'node:fs/promises';
-import { LF, QUOTE } from './csv-tokenizer.js';
+import { CR, LF } from './csv-tokenizer.js';
 
 export const WINDOW_BYTES = 1 << 20;
 
@@ -81,32 +81,46 @@ export class FileWindow {
     return -1;
   }
 
+  /** Makes file offset `offset` buf[0], keeping the bytes held after it and reading from there when it lies outside them. */
+  async moveTo(offset: number): Promise<void> {
+    const keep = offset - this.base;
+    if (keep >= 0 && keep <= this.length) {
+      await this.refill(keep);
+      return;
+    }
+    this.base = Math.min(offset, this.size);
+    this.length = 0;
+    await this.refill(0);
+  }
+
   close(): Promise<void> {
     return this.handle.close();
   }
 }
 
-/** Counts newline bytes and quote bytes in [0, end) of a file, streaming; for error messages and exact resyncs. */
-export async function countBytesBefore(path: string, end: number): Promise<{ newlines: number; quotes: number }> {
+/**
+ * The number of line breaks in [0, end) of a file: LFs, and CRs not followed by an LF (a CRLF is one break), so the
+ * line of byte `end` is this plus one. Streams the file; for error messages only.
+ */
+export async function countLinesBefore(path: string, end: number): Promise<number> {
   const window = await FileWindow.open(path, 0);
-  let newlines = 0;
-  let quotes = 0;
+  let breaks = 0;
   try {
     for (;;) {
+      const { buf } = window;
       const limit = Math.min(window.length, end - window.base);
-      newlines += countByte(window.buf, LF, limit);
-      quotes += countByte(window.buf, QUOTE, limit);
+      for (let i = buf.indexOf(LF); i !== -1 && i < limit; i = buf.indexOf(LF, i + 1)) breaks++;
+      for (let i = buf.indexOf(CR); i !== -1 && i < limit; i = buf.indexOf(CR, i + 1)) {
+        // A CR at the window's last byte is kept for the next read, which decides whether an LF follows it.
+        if (i + 1 === window.length && !window.atEof && window.base + i + 1 < end) break;
+        if (i + 1 >= window.length || window.base + i + 1 >= end || buf[i + 1] !== LF) breaks++;
+      }
       if (window.base + window.length >= end || window.atEof) break;
-      await window.refill(window.length);
+      const keep = buf[window.length - 1] === CR ? window.length - 1 : window.length;
+      await window.refill(keep);
     }
   } finally {
     await window.close();
   }
-  return { newlines, quotes };
-}
-
-function countByte(buf: Buffer, byte: number, limit: number): number {
-  let count = 0;
-  for (let i = buf.indexOf(byte); i !== -1 && i < limit; i = buf.indexOf(byte, i + 1)) count++;
-  return count;
+  return breaks;
 }

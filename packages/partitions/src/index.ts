@@ -9,5 +9,9 @@ export { planParquet, readParquetPiece, type ParquetPiece } from './parquet.js';
 export { readSqlPartition, sqlBounds, type SqlOptions } from './sql.js';
 export { assignColumns, filterRows } from './row-functions.js';
 export { concatTables, countRows, headRows, selectColumns, sliceRows, sumNumbers, tableFromIpcBytes } from './table-ops.js';
+export {
+  checkReduction, combinePartials, finishReduction, reducePartition, type ReductionOp, type ReductionResult, type ReductionSpec,
+} from './reductions.js';
+export type { ColumnKey as ColumnValue } from './reduction-column.js';
 export { PartitionError, type PartitionErrorCode } from './errors.js';
 export { SKIPPED_ROWS_KEY } from './table-meta.js';

@@ -1,10 +1,13 @@
 // CSV blocks: for many block sizes the blocks together read back exactly the rows of the whole file, with
-// RFC 4180 quoting (delimiters, newlines and quotes inside fields), CRLF, no trailing newline and empty files.
+// RFC 4180 quoting (delimiters, newlines and quotes inside fields), CRLF, no trailing newline and empty files;
+// and a block's first row, found by agreement of quote states, is the one an exact scan finds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { concatTables, planCsvBlocks, readCsvBlock, type CsvSchema } from '../src/index.js';
+import { exactBlockStart, findBlockStart } from '../src/csv-block-start.js';
+import { FileWindow } from '../src/file-window.js';
 import { rowsOf, tempDir } from './helpers.js';
 
 const dir = tempDir('csv-blocks');
@@ -96,5 +99,28 @@ test('MiB blocks of a large file: quotes only far from some block starts, column
   const expected = rows.map(([id, text, x]) => [id, text, x]);
   for (const blocksize of [1 << 20, 1.5 * 2 ** 20, 5 << 20]) {
     assert.deepEqual(await readAll(path, blocksize), expected, `blocksize ${blocksize}`);
+  }
+});
+
+test('the first row a block finds by agreement of states is the one a scan from the file start finds, at every byte', async () => {
+  // Multi-line quoted fields (one long enough that the look back must widen past 256 bytes), doubled quotes,
+  // quotes inside unquoted fields, fields that open with a line ending, CRLF and lone CRs.
+  const long = `"${Array.from({ length: 24 }, (_, i) => `line ${i}, "" with 5'10"" inside`).join('\n')}"`;
+  const rows = [
+    'id,text,x', `1,${long},1.5`, '2,5\'10",2', '3,"a\nb",3', '4,say "hi",4', '5,"\n,\n",5', '6,"""",6\r', '7,plain,7\r\n',
+    '8,"x""\r\ny",8', `9,${long},9`, '10,"",10',
+  ];
+  const text = rows.join('\n') + '\n';
+  const path = join(dir, 'agreement.csv');
+  writeFileSync(path, text);
+  for (let start = 1; start < Buffer.byteLength(text); start++) {
+    const window = await FileWindow.open(path, start <= 4 ? 0 : start - 2);
+    try {
+      const agreed = await findBlockStart(window, path, start, 0x2c, 0);
+      const exact = await exactBlockStart(path, start, 0x2c);
+      assert.equal(agreed.offset, exact.offset, `block starting at byte ${start}`);
+    } finally {
+      await window.close();
+    }
   }
 });

@@ -1,5 +1,5 @@
-// CSV schema inference and dtypes, malformed rows (error naming file, line, byte and reason; or skip and
-// count), and the parse throughput of the block reader.
+// CSV schema inference and dtypes, and malformed rows (error naming file, line, byte and reason; or skip and
+// count). The parse throughput is measured by bench/read-csv.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -120,26 +120,4 @@ test("onBadLines 'skip' drops malformed rows and records the count in loom.skipp
   const table = concatTables(tables);
   assert.equal(table.schema.metadata.get('loom.skipped_rows'), '3');
   assert.deepEqual(rowsOf(table), [[1, 'a'], [4, 'd']]);
-});
-
-test('CSV parse throughput (diagnostic)', async (t) => {
-  const lines = ['id,name,score,flag,when'];
-  for (let i = 0; i < 300_000; i++) {
-    lines.push(`${i},"user ${i % 977}, the ${i % 3 === 0 ? '""quoted""' : 'plain'}",${(i * 0.37).toFixed(3)},${i % 2 === 0},2024-01-${String((i % 28) + 1).padStart(2, '0')} 10:00:00`);
-  }
-  const path = write('throughput.csv', lines.join('\n') + '\n');
-  const bytes = Buffer.byteLength(lines.join('\n')) + 1;
-  const schema = await inferCsvSchema(path);
-  assert.deepEqual(schema.columns.map((c) => c.type), ['int32', 'utf8', 'float64', 'bool', 'timestamp']);
-  const [block] = planCsvBlocks([path], 1 << 30);
-  assert.ok(block);
-  await readCsvBlock(block, schema); // warm-up (JIT)
-  let best = Infinity;
-  for (let repeat = 0; repeat < 3; repeat++) {
-    const started = process.hrtime.bigint();
-    const table = await readCsvBlock(block, schema);
-    best = Math.min(best, Number(process.hrtime.bigint() - started) / 1e6);
-    assert.equal(table.numRows, 300_000);
-  }
-  t.diagnostic(`readCsvBlock: ${(bytes / 1e6).toFixed(1)} MB, 5 columns, best of 3 ${best.toFixed(0)} ms = ${(bytes / 1e6 / (best / 1000)).toFixed(0)} MB/s`);
 });

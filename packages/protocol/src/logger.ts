@@ -1,12 +1,21 @@
-// One pino logger factory for every Loom process, so all logs share fields and levels.
-// LOOM_LOG_LEVEL sets the level (default 'info'; tests use 'warn'); logs go to stderr as JSON lines.
+// One pino logger factory for every Loom process, so all logs share fields and levels; logs go to stderr as JSON
+// lines. LOOM_LOG_LEVEL sets the level. Without it the processes Loom runs as services (scheduler, worker, nanny)
+// log at info, as a server does, and Loom code inside a user's own process (client, train) logs warnings and
+// errors only, so a script's terminal shows its own output. LocalCluster starts its services at 'warn' too.
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
+export const LOG_LEVEL_ENV = 'LOOM_LOG_LEVEL';
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const SERVICE_ROLES: ReadonlySet<string> = new Set(['scheduler', 'worker', 'nanny']);
+
 export function createLogger(role: string, fields: Record<string, unknown> = {}): Logger {
+  const level = process.env[LOG_LEVEL_ENV] || (SERVICE_ROLES.has(role) ? 'info' : 'warn');
   return pino(
-    { name: `loom-${role}`, level: process.env['LOOM_LOG_LEVEL'] ?? 'info', base: { pid: process.pid, ...fields } },
+    { name: `loom-${role}`, level, base: { pid: process.pid, ...fields } },
     pino.destination({ dest: 2, sync: true }),
   );
 }

@@ -2,9 +2,11 @@
 // encoded form, so the byte length *is* the measured size. Small values that JSON represents exactly use JSON
 // (native and 4-7x cheaper than V8's serializer for the scalars most tasks pass around); everything else uses
 // V8's structured-clone serializer (typed arrays, Map, Set, Date, BigInt and cycles survive; functions and
-// class identity do not). Apache Arrow tables use the Arrow IPC stream format (columnar, zero-parse on decode).
+// class identity do not). Apache Arrow tables use the Arrow IPC stream format (columnar, zero-parse on decode);
+// a table of another apache-arrow copy is first rebuilt as one of Loom's (arrow-input.ts).
 import { deserialize, serialize } from 'node:v8';
-import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { asLoomTable } from './arrow-input.js';
 import { LoomError } from './errors.js';
 import { isSmallJsonValue } from './json-safe.js';
 import { pb, type loom } from './wire.js';
@@ -17,9 +19,11 @@ export interface EncodedValue {
 }
 
 export function encodeValue(value: unknown, what = 'value'): EncodedValue {
+  // Before the JSON/V8 checks: a Table is a class instance V8 would flatten into an unusable plain object. An
+  // unreadable one fails here with its own reason.
+  const table = asLoomTable(value, what);
   try {
-    // Before the JSON/V8 checks: a Table is a class instance V8 would flatten into an unusable plain object.
-    if (value instanceof Table) return { codec: 'arrow-ipc', bytes: tableToIPC(value, 'stream') };
+    if (table !== undefined) return { codec: 'arrow-ipc', bytes: tableToIPC(table, 'stream') };
     if (isSmallJsonValue(value)) return { codec: 'json', bytes: Buffer.from(JSON.stringify(value)) };
     return { codec: 'v8', bytes: serialize(value) };
   } catch (error) {

@@ -7,27 +7,10 @@ import {
   Schema, Table, TimestampMillisecond, Uint8, Utf8, vectorFromArray, type DataType, type Vector,
 } from 'apache-arrow';
 import { decodeValue, encodeValue } from '../src/index.js';
+import { assertSameTable, plain } from './table-asserts.js';
 
 function column(type: DataType, values: unknown[]): Vector {
   return vectorFromArray(values, type);
-}
-
-/** Column values in a form deepEqual compares exactly (typed-array list items become plain arrays). */
-function plain(table: Table): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
-  for (const field of table.schema.fields) {
-    const vector = table.getChild(field.name);
-    assert.ok(vector, field.name);
-    const values: unknown[] = [];
-    for (let i = 0; i < vector.length; i++) {
-      const value: unknown = vector.get(i);
-      values.push(value !== null && typeof value === 'object' && 'toArray' in value
-        ? Array.from((value as { toArray(): ArrayLike<unknown> }).toArray())
-        : value);
-    }
-    out[field.name] = values;
-  }
-  return out;
 }
 
 function roundTrip(table: Table): Table {
@@ -37,16 +20,6 @@ function roundTrip(table: Table): Table {
   const decoded = decodeValue({ codec: 'arrow-ipc', bytes: new Uint8Array(encoded.bytes) });
   assert.ok(decoded instanceof Table);
   return decoded;
-}
-
-function assertSameTable(actual: Table, expected: Table): void {
-  assert.equal(actual.numRows, expected.numRows);
-  assert.deepEqual(
-    actual.schema.fields.map((f) => [f.name, String(f.type), f.nullable]),
-    expected.schema.fields.map((f) => [f.name, String(f.type), f.nullable]),
-  );
-  assert.deepEqual([...actual.schema.metadata], [...expected.schema.metadata]);
-  assert.deepEqual(plain(actual), plain(expected));
 }
 
 test('every Arrow type Loom produces round-trips with nulls in every column', () => {

@@ -1,6 +1,19 @@
 // @loom/scheduler: the task-graph scheduler: a pure state machine (SchedulerState) and its gRPC shell.
 export { SchedulerState, type SchedulerConfig } from './scheduler-state.js';
-export type { Stimulus, StimulusEvent, Instruction, NewTask, KeyUpdate, FinishedTask, WorkerAnnouncement } from './stimuli.js';
+export { stimuliFromWorkerReport } from './stimuli.js';
+export type {
+  Stimulus,
+  StimulusEvent,
+  Instruction,
+  NewTask,
+  KeyUpdate,
+  FinishedTask,
+  FailedTask,
+  MissingInputs,
+  RunId,
+  WorkerAnnouncement,
+  WorkerReport,
+} from './stimuli.js';
 export type { TaskStateName, FunctionDefinition, TaskError } from './task-state.js';
 export { SchedulerServer, startScheduler, SCHEDULER_VERSION, type SchedulerOptions, type SchedulerHandle } from './scheduler-server.js';
 export { runScheduler, SCHEDULER_USAGE } from './cli.js';

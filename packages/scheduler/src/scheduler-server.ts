@@ -1,6 +1,7 @@
 // The scheduler's I/O shell: a gRPC server that turns client and worker messages into stimuli for the state
-// machine, and carries out the instructions it returns. Outgoing messages are batched per destination and
-// flushed once per event-loop turn, so a burst of task results becomes one message per worker and client.
+// machine, and carries out the instructions it returns. Outgoing entries are batched per destination and
+// flushed once per event-loop turn, so a burst of task results becomes one message per worker and client, or a
+// few when one would exceed the message limit.
 import { randomUUID } from 'node:crypto';
 import {
   Server,
@@ -18,6 +19,7 @@ import {
   grpcServerOptions,
   isLoomError,
   LoomError,
+  Outbox,
   resolveToken,
   schedulerService,
   serverCredentials,
@@ -28,16 +30,15 @@ import {
 } from '@loom/protocol';
 import { SchedulerState } from './scheduler-state.js';
 import type { FunctionDefinition } from './task-state.js';
-import type { Instruction, NewTask, StimulusEvent } from './stimuli.js';
+import { stimuliFromWorkerReport, type Instruction, type NewTask, type StimulusEvent } from './stimuli.js';
 import {
   computeTaskToWire,
-  finishedFromWire,
   functionFromWire,
   functionToWire,
   keyUpdateToWire,
   newTaskFromWire,
-  taskErrorFromWire,
   workerFromHello,
+  workerReportFromWire,
 } from './wire-convert.js';
 
 export const SCHEDULER_VERSION = '0.1.0';
@@ -68,17 +69,9 @@ export interface SchedulerHandle {
 type WorkerCall = ServerDuplexStream<loom.v1.WorkerToScheduler, loom.v1.ISchedulerToWorker>;
 type ClientCall = ServerDuplexStream<loom.v1.ClientToScheduler, loom.v1.ISchedulerToClient>;
 
-interface WorkerOutbox {
-  functions: loom.v1.IFunctionDef[];
-  compute: loom.v1.IComputeTask[];
-  freeKeys: string[];
-  cancelKeys: string[];
-}
-
 class WorkerLink {
   readonly knownFunctions = new Set<string>();
-  outbox: WorkerOutbox = { functions: [], compute: [], freeKeys: [], cancelKeys: [] };
-  dirty = false;
+  readonly outbox = new Outbox<loom.v1.ISchedulerToWorker>();
   lastSeen = Date.now();
   constructor(
     readonly id: string,
@@ -87,8 +80,7 @@ class WorkerLink {
 }
 
 class ClientLink {
-  updates: loom.v1.IKeyUpdate[] = [];
-  acks: loom.v1.IGraphAck[] = [];
+  readonly outbox = new Outbox<loom.v1.ISchedulerToClient>();
   constructor(
     readonly id: string,
     readonly call: ClientCall,
@@ -133,6 +125,7 @@ export class SchedulerServer implements SchedulerHandle {
     const traceTransitions = this.log.isLevelEnabled('debug');
     this.state = new SchedulerState({
       validate: this.options.validate,
+      logger: this.log,
       ...(traceTransitions && {
         onTransition: (key, from, to, stimulusId) => this.log.debug({ key, stimulusId }, `${from} -> ${to}`),
       }),
@@ -200,44 +193,42 @@ export class SchedulerServer implements SchedulerHandle {
   private sendFunction(link: WorkerLink, id: string): void {
     if (link.knownFunctions.has(id)) return;
     link.knownFunctions.add(id);
-    link.outbox.functions.push(functionToWire(this.state.functions.get(id)!));
+    link.outbox.push('functions', functionToWire(this.state.functions.get(id)!));
   }
 
   private execute(instruction: Instruction): void {
+    if (instruction.type === 'client-update') {
+      const link = this.clientLinks.get(instruction.clientId);
+      if (link === undefined) return;
+      link.outbox.push('updates', keyUpdateToWire(instruction.update));
+      this.dirtyClients.add(link);
+      return;
+    }
+    const link = this.workerLinks.get(instruction.workerId);
+    if (link === undefined) return;
     switch (instruction.type) {
       case 'compute': {
-        const link = this.workerLinks.get(instruction.worker.id);
-        if (link === undefined) return;
-        const fn = this.state.functions.get(instruction.task.functionId)!;
+        // Instructions are carried out as soon as handleStimulus returns, so the task is there, in this run.
+        const task = this.state.tasks.get(instruction.key);
+        if (task?.runId !== instruction.runId) {
+          this.log.error({ key: instruction.key, runId: instruction.runId, stimulusId: instruction.stimulusId }, 'compute of a task no longer in that run');
+          return;
+        }
+        const fn = this.state.functions.get(task.functionId)!;
         // A fused chain's functions go first: the worker defines them before the chain that names them.
         for (const partId of fn.chain ?? []) this.sendFunction(link, partId);
         this.sendFunction(link, fn.id);
-        link.outbox.compute.push(computeTaskToWire(instruction.task, instruction.sendValue));
-        this.dirtyWorkers.add(link);
-        return;
+        link.outbox.push('compute', computeTaskToWire(task, instruction.runId, instruction.sendValue));
+        break;
       }
-      case 'free-keys': {
-        const link = this.workerLinks.get(instruction.worker.id);
-        if (link === undefined) return;
-        link.outbox.freeKeys.push(...instruction.keys);
-        this.dirtyWorkers.add(link);
-        return;
-      }
-      case 'cancel-key': {
-        const link = this.workerLinks.get(instruction.worker.id);
-        if (link === undefined) return;
-        link.outbox.cancelKeys.push(instruction.key);
-        this.dirtyWorkers.add(link);
-        return;
-      }
-      case 'client-update': {
-        const link = this.clientLinks.get(instruction.client.id);
-        if (link === undefined) return;
-        link.updates.push(keyUpdateToWire(instruction.update));
-        this.dirtyClients.add(link);
-        return;
-      }
+      case 'free-keys':
+        for (const key of instruction.keys) link.outbox.push('freeKeys', key);
+        break;
+      case 'cancel-compute':
+        link.outbox.push('cancel', { key: instruction.key, runId: instruction.runId });
+        break;
     }
+    this.dirtyWorkers.add(link);
   }
 
   private scheduleFlush(): void {
@@ -248,18 +239,10 @@ export class SchedulerServer implements SchedulerHandle {
 
   private flush(): void {
     this.flushScheduled = false;
-    for (const link of this.dirtyWorkers) {
-      const outbox = link.outbox;
-      link.outbox = { functions: [], compute: [], freeKeys: [], cancelKeys: [] };
-      link.call.write(outbox);
-    }
+    const budget = this.options.maxMessageBytes;
+    for (const link of this.dirtyWorkers) for (const message of link.outbox.takeMessages(budget)) link.call.write(message);
     this.dirtyWorkers.clear();
-    for (const link of this.dirtyClients) {
-      const { updates, acks } = link;
-      link.updates = [];
-      link.acks = [];
-      link.call.write({ updates, graphAcks: acks });
-    }
+    for (const link of this.dirtyClients) for (const message of link.outbox.takeMessages(budget)) link.call.write(message);
     this.dirtyClients.clear();
   }
 
@@ -310,7 +293,12 @@ export class SchedulerServer implements SchedulerHandle {
     const link = new WorkerLink(id, call);
     this.workerLinks.set(id, link);
     call.write({
-      welcome: { workerId: id, heartbeatIntervalMs: this.options.heartbeatIntervalMs, inlineValueBytes: this.options.inlineValueBytes },
+      welcome: {
+        workerId: id,
+        heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+        inlineValueBytes: this.options.inlineValueBytes,
+        maxMessageBytes: this.options.maxMessageBytes,
+      },
     });
     const worker = workerFromHello(id, hello);
     this.log.info({ worker: id, address: worker.address, nthreads: worker.nthreads, resources: worker.resources }, 'worker joined');
@@ -320,38 +308,9 @@ export class SchedulerServer implements SchedulerHandle {
 
   private onWorkerMessage(link: WorkerLink, message: loom.v1.WorkerToScheduler): void {
     link.lastSeen = Date.now();
-    const workerId = link.id;
-    if (message.finished.length > 0) {
-      this.handle({ type: 'tasks-finished', workerId, finished: message.finished.map(finishedFromWire) });
-    }
-    for (const failed of message.failed) {
-      const key = failed.key ?? '';
-      this.handle({ type: 'task-failed', workerId, key, error: taskErrorFromWire(failed.error, key) });
-    }
-    for (const missing of message.missing) {
-      this.handle({
-        type: 'missing-inputs',
-        workerId,
-        key: missing.key ?? '',
-        missingKeys: missing.missingKeys ?? [],
-        failedHolders: missing.failedHolders ?? [],
-      });
-    }
-    if (message.lostKeys.length > 0) this.handle({ type: 'keys-lost', workerId, keys: message.lostKeys });
-    if (message.closing || message.handedBack.length > 0) {
-      this.log.info({ worker: workerId, handedBack: message.handedBack.length }, 'worker closing');
-      this.handle({ type: 'worker-closing', workerId, handedBack: message.handedBack });
-    }
-    if (message.metrics) {
-      const metrics = message.metrics;
-      this.handle({
-        type: 'worker-metrics',
-        workerId,
-        managedBytes: metrics.managedBytes ?? 0,
-        spilledBytes: metrics.spilledBytes ?? 0,
-        rssBytes: metrics.rssBytes ?? 0,
-        paused: metrics.paused ?? false,
-      });
+    for (const stimulus of stimuliFromWorkerReport(link.id, workerReportFromWire(message))) {
+      if (stimulus.type === 'worker-closing') this.log.info({ worker: link.id, handedBack: stimulus.handedBack.length }, 'worker closing');
+      this.handle(stimulus);
     }
   }
 
@@ -434,7 +393,8 @@ export class SchedulerServer implements SchedulerHandle {
   private onStreamedGraph(link: ClientLink, request: loom.v1.ISubmitGraphRequest): void {
     const outcome = this.acceptGraphChunk(link.id, request);
     if (!request.final && !(outcome instanceof LoomError)) return;
-    link.acks.push(
+    link.outbox.push(
+      'graphAcks',
       outcome instanceof LoomError
         ? { graphId: request.graphId ?? '', refused: true, error: { code: errorCodeToWire(outcome.code), message: outcome.message } }
         : { graphId: request.graphId ?? '', tasksAdded: outcome },

@@ -1,24 +1,18 @@
 // The scheduler as a pure state machine: `handleStimulus(event)` is the one entry point that mutates state; it
-// returns instructions (work for workers, updates for clients) and does no I/O. Transitions come from one table
-// keyed by (from, to); each handler keeps the invariants that `validate` mode checks after every stimulus.
-import { LoomError } from '@loom/protocol';
+// returns instructions (work for workers, updates for clients) and does no I/O. A task changes state only in
+// `transition`, through an edge of the TRANSITIONS table (transitions.ts); an edge the table lacks is an error.
+import { createLogger, LoomError, type Logger } from '@loom/protocol';
 import { ClientState } from './client-state.js';
 import { validateFunctions, validateGraph } from './graph-validation.js';
-import type { FinishedTask, Instruction, NewTask, Stimulus, WorkerAnnouncement } from './stimuli.js';
-import { TaskHeap } from './task-heap.js';
-import {
-  runsBefore,
-  TaskPrefix,
-  TaskState,
-  type FunctionDefinition,
-  type TaskError,
-  type TaskStateName,
-} from './task-state.js';
-import { WorkerState } from './worker-state.js';
 import { checkInvariants } from './invariants.js';
+import { ReadyQueues } from './ready-queues.js';
+import type { FailedTask, FinishedTask, Instruction, MissingInputs, NewTask, RunId, Stimulus, WorkerAnnouncement } from './stimuli.js';
+import { TaskPrefix, TaskState, type FunctionDefinition, type TaskError, type TaskStateName } from './task-state.js';
+import { TRANSITIONS, type EdgeArgs, type TransitionHost } from './transitions.js';
+import { WorkerState } from './worker-state.js';
 
 export interface SchedulerConfig {
-  /** Check every invariant after each stimulus (tests). */
+  /** Check every invariant after each stimulus, and throw on an edge the transition table lacks (tests). */
   validate?: boolean;
   /** A task errs with KILLED_WORKER once this many workers died while running it. */
   allowedFailures?: number;
@@ -36,32 +30,35 @@ export interface SchedulerConfig {
   unknownTaskSeconds?: number;
   /** Called on every transition (the shell logs them at debug level). */
   onTransition?: (key: string, from: TaskStateName, to: TaskStateName, stimulusId: string) => void;
+  /** Where stale reports (debug) and impossible transitions outside validate mode (warn) are logged. */
+  logger?: Pick<Logger, 'debug' | 'warn'>;
 }
 
-type Handler = (this: SchedulerState, task: TaskState) => void;
+interface Recommendation {
+  task: TaskState;
+  to: TaskStateName;
+}
 
-/** Tasks in these states need their dependencies' data. */
-const NEEDS_INPUTS: ReadonlySet<TaskStateName> = new Set(['waiting', 'queued', 'no-worker', 'processing']);
+const NO_ARGS: EdgeArgs = {};
 
-export class SchedulerState {
+export class SchedulerState implements TransitionHost {
   readonly tasks = new Map<string, TaskState>();
   readonly workers = new Map<string, WorkerState>();
   readonly clients = new Map<string, ClientState>();
   readonly functions = new Map<string, FunctionDefinition>();
-  /** Unrestricted ready tasks that have no worker preference. */
-  readonly rootQueue = new TaskHeap();
-  /** Ready tasks that need resources (e.g. GPU). */
-  readonly restrictedQueue = new TaskHeap();
+  readonly queues = new ReadyQueues(this.workers);
+  /** Ready tasks that need resources no connected worker has. */
   readonly noWorker = new Set<TaskState>();
   private readonly prefixes = new Map<string, TaskPrefix>();
   /** Workers that may have a free slot; assignment visits only these. */
   private readonly maybeIdle = new Set<WorkerState>();
   private readonly workersByAddress = new Map<string, WorkerState>();
   private generation = 0;
+  private lastRunId = 0;
   private instructions: Instruction[] = [];
-  private readonly recommendations: Array<[TaskState, TaskStateName]> = [];
+  private readonly recommendations: Recommendation[] = [];
   private stimulusId = '';
-  private readonly config: Required<Omit<SchedulerConfig, 'onTransition'>> & Pick<SchedulerConfig, 'onTransition'>;
+  readonly config: Required<Omit<SchedulerConfig, 'onTransition'>> & Pick<SchedulerConfig, 'onTransition'>;
 
   constructor(config: SchedulerConfig = {}) {
     this.config = {
@@ -71,6 +68,7 @@ export class SchedulerState {
       maxTasksPerThread: config.maxTasksPerThread ?? 512,
       unknownTaskSeconds: config.unknownTaskSeconds ?? 0.5,
       onTransition: config.onTransition,
+      logger: config.logger ?? createLogger('scheduler'),
     };
   }
 
@@ -84,6 +82,7 @@ export class SchedulerState {
    */
   handleStimulus(stimulus: Stimulus): Instruction[] {
     this.instructions = [];
+    this.recommendations.length = 0;
     this.stimulusId = stimulus.stimulusId;
     switch (stimulus.type) {
       case 'client-connected':
@@ -111,10 +110,10 @@ export class SchedulerState {
         this.tasksFinished(stimulus.workerId, stimulus.finished);
         break;
       case 'task-failed':
-        this.taskFailed(stimulus.workerId, stimulus.key, stimulus.error);
+        this.taskFailed(stimulus.workerId, stimulus);
         break;
       case 'missing-inputs':
-        this.missingInputs(stimulus.workerId, stimulus.key, stimulus.missingKeys, stimulus.failedHolders);
+        this.missingInputs(stimulus.workerId, stimulus);
         break;
       case 'keys-lost':
         this.keysLost(stimulus.workerId, stimulus.keys);
@@ -165,7 +164,7 @@ export class SchedulerState {
       client.wants.add(task);
       if (task.state === 'released') this.recommend(task, 'waiting');
       else if (task.state === 'memory') this.reportMemory(task, client, undefined);
-      else if (task.state === 'erred') this.emit({ type: 'client-update', client, update: { state: 'erred', key, error: task.error! } });
+      else if (task.state === 'erred') this.emit({ type: 'client-update', stimulusId: this.stimulusId, clientId, update: { state: 'erred', key, error: task.error! } });
     }
   }
 
@@ -213,30 +212,29 @@ export class SchedulerState {
     this.workersByAddress.delete(worker.address);
     this.maybeIdle.delete(worker);
     for (const task of [...worker.processing]) {
-      this.detachFromWorker(task);
       task.suspicious += 1;
-      if (task.suspicious >= this.config.allowedFailures) {
-        task.error = {
-          code: 'KILLED_WORKER',
-          message:
-            `task '${task.key}' was running on ${task.suspicious} workers that died; it is probably what kills them ` +
-            `(out of memory, a native crash, process.exit). Giving up instead of killing more.`,
-          stack: '',
-          errorName: 'KilledWorker',
-          taskKey: task.key,
-          worker: worker.address,
-        };
-        this.recommend(task, 'erred');
-      } else {
-        this.recommend(task, 'released');
+      if (task.suspicious < this.config.allowedFailures) {
+        this.transition(task, 'released', { workerLetGo: true });
+        continue;
       }
+      const error: TaskError = {
+        code: 'KILLED_WORKER',
+        message:
+          `task '${task.key}' was running on ${task.suspicious} workers that died; it is probably what kills them ` +
+          `(out of memory, a native crash, process.exit). Giving up instead of killing more.`,
+        stack: '',
+        errorName: 'KilledWorker',
+        taskKey: task.key,
+        worker: worker.address,
+      };
+      this.transition(task, 'erred', { error, workerLetGo: true });
     }
     for (const task of worker.hasWhat) {
       task.whoHas.delete(worker);
       if (task.whoHas.size === 0 && task.state === 'memory') this.recommend(task, 'released');
     }
     worker.hasWhat.clear();
-    this.rehomeQueue(worker);
+    this.queues.rehome(worker);
     this.recheckRestrictedTasks();
   }
 
@@ -247,11 +245,10 @@ export class SchedulerState {
     this.maybeIdle.delete(worker);
     for (const key of handedBack) {
       const task = this.tasks.get(key);
-      if (task?.state !== 'processing' || task.processingOn !== worker) continue;
-      this.detachFromWorker(task);
-      this.recommend(task, 'released');
+      if (task?.state === 'processing' && task.processingOn === worker) this.transition(task, 'released', { workerLetGo: true });
     }
-    this.rehomeQueue(worker);
+    this.queues.rehome(worker);
+    this.recheckRestrictedTasks();
   }
 
   private tasksFinished(workerId: string, finished: FinishedTask[]): void {
@@ -259,55 +256,62 @@ export class SchedulerState {
     if (worker === undefined) return;
     for (const result of finished) {
       const task = this.tasks.get(result.key);
-      if (task?.state === 'processing') {
-        // Normally it runs here; if it was rescheduled elsewhere meanwhile, this result is just as good.
-        const elsewhere = task.processingOn;
-        if (elsewhere !== undefined && elsewhere !== worker) this.emit({ type: 'cancel-key', worker: elsewhere, key: task.key });
-        this.processingToMemory(task, worker, result);
+      if (task !== undefined && this.isCurrentRun(task, worker, result.runId)) {
+        this.transition(task, 'memory', { worker, result });
       } else if (task?.state === 'memory' && task.whoHas.has(worker)) {
-        // A repeated report; nothing changes.
-      } else if (task?.state === 'memory' && task.isWanted) {
-        // A second copy (the task ran twice after a reschedule): keep it as a replica.
-        task.whoHas.add(worker);
-        worker.hasWhat.add(task);
+        // A repeated report of the value we already count on; nothing changes.
+      } else if (task?.processingOn === worker) {
+        // An earlier run of a key this worker runs again: its report of the current run is still to come, and
+        // freeing the value now could delete the very value that report will announce.
+        this.staleReport(worker, result.key, result.runId, task);
       } else {
-        this.emit({ type: 'free-keys', worker, keys: [result.key] });
+        // A cancelled run, a run reassigned elsewhere, or a forgotten key: the value is nobody's; drop it there.
+        this.staleReport(worker, result.key, result.runId, task);
+        this.emitFree(worker, [result.key]);
       }
     }
   }
 
-  private taskFailed(workerId: string, key: string, error: TaskError): void {
+  private taskFailed(workerId: string, failure: FailedTask): void {
     const worker = this.workers.get(workerId);
-    const task = this.tasks.get(key);
-    if (worker === undefined || task?.state !== 'processing' || task.processingOn !== worker) return;
-    this.detachFromWorker(task);
+    const task = this.tasks.get(failure.key);
+    if (worker === undefined) return;
+    if (task === undefined || !this.isCurrentRun(task, worker, failure.runId)) {
+      this.staleReport(worker, failure.key, failure.runId, task);
+      return;
+    }
     if (task.retriesLeft > 0) {
       task.retriesLeft -= 1;
-      this.recommend(task, 'released');
+      this.transition(task, 'released', { workerLetGo: true });
     } else {
-      task.error = error;
-      this.recommend(task, 'erred');
+      this.transition(task, 'erred', { error: failure.error, workerLetGo: true });
     }
   }
 
-  private missingInputs(workerId: string, key: string, missingKeys: string[], failedHolders: string[]): void {
+  private missingInputs(workerId: string, report: MissingInputs): void {
     const worker = this.workers.get(workerId);
-    const task = this.tasks.get(key);
-    if (worker === undefined || task?.state !== 'processing' || task.processingOn !== worker) return;
-    this.detachFromWorker(task);
-    for (const missingKey of missingKeys) {
+    const task = this.tasks.get(report.key);
+    if (worker === undefined) return;
+    if (task === undefined || !this.isCurrentRun(task, worker, report.runId)) {
+      this.staleReport(worker, report.key, report.runId, task);
+      return;
+    }
+    for (const missingKey of report.missingKeys) {
       const dependency = this.tasks.get(missingKey);
-      if (dependency === undefined) continue;
-      for (const address of failedHolders) {
+      // Run ids come from one counter: an input whose value came from a run newer than this task's run was
+      // recomputed after the task was sent its holders, so the report is about a copy that is gone already and
+      // says nothing of the current one (dropping it would make two such tasks free each other's input forever).
+      if (dependency === undefined || dependency.runId > task.runId) continue;
+      for (const address of report.failedHolders) {
         const holder = this.workersByAddress.get(address);
         if (holder === undefined || !dependency.whoHas.delete(holder)) continue;
         holder.hasWhat.delete(dependency);
         // It may still hold a copy it could not serve; make sure that copy does not linger unaccounted.
-        this.emit({ type: 'free-keys', worker: holder, keys: [missingKey] });
+        this.emitFree(holder, [missingKey]);
       }
-      if (dependency.whoHas.size === 0 && dependency.state === 'memory') this.recommend(dependency, 'released');
+      if (dependency.whoHas.size === 0 && dependency.state === 'memory') this.transition(dependency, 'released');
     }
-    this.recommend(task, 'released');
+    this.transition(task, 'released', { workerLetGo: true });
   }
 
   private keysLost(workerId: string, keys: string[]): void {
@@ -331,250 +335,135 @@ export class SchedulerState {
       rssBytes: metrics.rssBytes,
       paused: metrics.paused,
     };
-    if (wasPaused && !metrics.paused) this.maybeIdle.add(worker);
+    if (wasPaused && !metrics.paused && !worker.closing) this.maybeIdle.add(worker);
+  }
+
+  /** Whether a report of `runId` from `worker` answers the key's current run (run ids start at 1: 0 answers none). */
+  private isCurrentRun(task: TaskState, worker: WorkerState, runId: RunId): boolean {
+    return task.state === 'processing' && task.processingOn === worker && runId === task.runId;
+  }
+
+  private staleReport(worker: WorkerState, key: string, runId: RunId, task: TaskState | undefined): void {
+    this.config.logger.debug(
+      { worker: worker.id, key, runId, currentRun: task?.runId, state: task?.state ?? 'forgotten', stimulusId: this.stimulusId },
+      'stale report ignored',
+    );
   }
 
   // -------------------------------------------------------------------------------------------------------
   // Transitions
   // -------------------------------------------------------------------------------------------------------
 
-  private recommend(task: TaskState, to: TaskStateName): void {
-    this.recommendations.push([task, to]);
+  /**
+   * Suggests a transition, applied later in the same step (last suggested, first applied). By then the task may
+   * have moved on: the suggestion is applied to the state it is in then, through an edge a recommendation may
+   * take (one with a guard), and only if the guard says its reason still holds; otherwise it is dropped.
+   */
+  recommend(task: TaskState, to: TaskStateName): void {
+    // An impossible recommendation is reported where it is made (only a stale one is dropped quietly, later).
+    if (task.state !== to && TRANSITIONS[task.state][to]?.guard === undefined) this.impossibleTransition(task, task.state, to);
+    this.recommendations.push({ task, to });
   }
 
   private processRecommendations(): void {
     const pending = this.recommendations;
     while (pending.length > 0) {
-      const [task, to] = pending.pop()!;
-      this.transition(task, to);
+      const { task, to } = pending.pop()!;
+      if (task.state === to) continue;
+      const guard = TRANSITIONS[task.state][to]?.guard;
+      if (guard !== undefined && guard(task, this)) this.transition(task, to);
     }
   }
 
-  private transition(task: TaskState, to: TaskStateName): void {
+  /** The only place a task changes state: through a table edge, traced; any other edge is an error. */
+  transition(task: TaskState, to: TaskStateName, args: EdgeArgs = NO_ARGS): void {
     const from = task.state;
-    if (from === to || from === 'forgotten') return;
-    const handler = TRANSITIONS[from][to];
-    if (handler !== undefined) {
-      handler.call(this, task);
-      if (task.state !== from) this.config.onTransition?.(task.key, from, task.state, this.stimulusId);
+    const edge = TRANSITIONS[from][to];
+    if (edge === undefined) {
+      this.impossibleTransition(task, from, to);
       return;
     }
-    // Routes through 'released' where the table has no direct edge and going through it loses nothing needed.
-    if (to === 'forgotten' && (from === 'memory' || from === 'erred' || from === 'waiting' || from === 'queued' || from === 'no-worker')) {
-      this.transition(task, 'released');
-      this.transition(task, 'forgotten');
-    }
-    // Anything else is a stale recommendation (the task moved on since it was made): ignore it.
+    task.state = to;
+    edge.apply(task, this, from, args);
+    this.config.onTransition?.(task.key, from, to, this.stimulusId);
   }
 
-  private releasedToWaiting(task: TaskState): void {
-    if (!task.isWanted) return;
-    task.state = 'waiting';
-    let failed: TaskState | undefined;
-    for (const dependency of task.dependencies) {
-      dependency.waiters.add(task);
-      if (dependency.state === 'memory') continue;
-      if (dependency.state === 'erred') failed ??= dependency;
-      task.waitingOn.add(dependency);
-      if (dependency.state === 'released') this.recommend(dependency, 'waiting');
-    }
-    if (failed !== undefined) {
-      task.error = failed.error;
-      this.recommend(task, 'erred');
-    } else if (task.waitingOn.size === 0) {
-      this.recommend(task, this.readyState(task));
-    }
-  }
-
-  private toQueued(task: TaskState): void {
-    if (task.state === 'no-worker') this.noWorker.delete(task);
-    task.state = 'queued';
-    if (task.resources !== undefined) {
-      this.restrictedQueue.push(task);
-    } else if (task.dependencies.length === 0) {
-      this.rootQueue.push(task);
-    } else {
-      const preferred = this.preferredWorker(task);
-      (preferred?.affinityQueue ?? this.rootQueue).push(task);
-    }
-  }
-
-  private waitingToNoWorker(task: TaskState): void {
-    task.state = 'no-worker';
-    this.noWorker.add(task);
-  }
-
-  /** A queued task whose input was lost goes back to waiting, keeping its claim on its dependencies. */
-  private readyToWaiting(task: TaskState): void {
-    this.noWorker.delete(task);
-    task.queueStamp += 1;
-    task.state = 'waiting';
-    for (const dependency of task.dependencies) {
-      if (dependency.state === 'memory') continue;
-      task.waitingOn.add(dependency);
-      if (dependency.state === 'released') this.recommend(dependency, 'waiting');
-    }
-    if (task.waitingOn.size === 0) this.recommend(task, this.readyState(task));
-  }
-
-  private processingToMemory(task: TaskState, worker: WorkerState, result: FinishedTask): void {
-    this.detachFromWorker(task);
-    task.prefix.recordDuration(result.durationMs / 1000);
-    task.nbytes = result.nbytes;
-    task.whoHas.add(worker);
-    worker.hasWhat.add(task);
-    task.state = 'memory';
-    this.config.onTransition?.(task.key, 'processing', 'memory', this.stimulusId);
-    for (const client of task.whoWants) this.reportMemory(task, client, result);
-    for (const dependent of task.dependents) {
-      if (dependent.state === 'waiting' && dependent.waitingOn.delete(task) && dependent.waitingOn.size === 0) {
-        this.recommend(dependent, this.readyState(dependent));
-      }
-    }
-    this.dropClaimsOnDependencies(task);
-    if (!task.isWanted) this.recommend(task, 'released');
-  }
-
-  private memoryToReleased(task: TaskState): void {
-    const holders = [...task.whoHas];
-    for (const worker of holders) {
-      worker.hasWhat.delete(task);
-      if (this.workers.has(worker.id)) this.emit({ type: 'free-keys', worker, keys: [task.key] });
-    }
-    task.whoHas.clear();
-    task.state = 'released';
-    for (const waiter of task.waiters) {
-      if (waiter.state === 'waiting') waiter.waitingOn.add(task);
-      else if (waiter.state === 'queued' || waiter.state === 'no-worker') this.recommend(waiter, 'waiting');
-      // A processing waiter either fetched the data already or will report it missing.
-    }
-    this.afterRelease(task);
-  }
-
-  private waitingToReleased(task: TaskState): void {
-    task.waitingOn.clear();
-    task.state = 'released';
-    this.dropClaimsOnDependencies(task);
-    this.afterRelease(task);
-  }
-
-  private readyToReleased(task: TaskState): void {
-    this.noWorker.delete(task);
-    task.queueStamp += 1;
-    task.state = 'released';
-    this.dropClaimsOnDependencies(task);
-    this.afterRelease(task);
-  }
-
-  private processingToReleased(task: TaskState): void {
-    const worker = task.processingOn;
-    if (worker !== undefined) {
-      this.detachFromWorker(task);
-      this.emit({ type: 'cancel-key', worker, key: task.key });
-    }
-    task.state = 'released';
-    this.dropClaimsOnDependencies(task);
-    this.afterRelease(task);
-  }
-
-  private toErred(task: TaskState): void {
-    const from = task.state;
-    if (from === 'processing' && task.processingOn !== undefined) {
-      const worker = task.processingOn;
-      this.detachFromWorker(task);
-      this.emit({ type: 'cancel-key', worker, key: task.key });
-    }
-    if (from === 'queued' || from === 'no-worker') {
-      this.noWorker.delete(task);
-      task.queueStamp += 1;
-    }
-    task.waitingOn.clear();
-    task.state = 'erred';
-    this.dropClaimsOnDependencies(task);
-    const error = task.error!;
-    for (const client of task.whoWants) this.emit({ type: 'client-update', client, update: { state: 'erred', key: task.key, error } });
-    for (const dependent of task.dependents) {
-      if (NEEDS_INPUTS.has(dependent.state)) {
-        dependent.error = error;
-        this.recommend(dependent, 'erred');
-      }
-    }
-  }
-
-  private erredToReleased(task: TaskState): void {
-    task.error = undefined;
-    task.state = 'released';
-    this.afterRelease(task);
-  }
-
-  private releasedToForgotten(task: TaskState): void {
-    if (task.isWanted || task.dependents.size > 0) return;
-    task.state = 'forgotten';
-    this.tasks.delete(task.key);
-    for (const dependency of task.dependencies) {
-      dependency.dependents.delete(task);
-      if ((dependency.state === 'released' || dependency.state === 'erred') && !dependency.isWanted && dependency.dependents.size === 0) {
-        this.recommend(dependency, 'forgotten');
-      }
-    }
+  private impossibleTransition(task: TaskState, from: TaskStateName, to: TaskStateName): void {
+    const message = `impossible transition ${from} -> ${to} for task '${task.key}' (stimulus ${this.stimulusId})`;
+    if (this.config.validate) throw new LoomError('INTERNAL', message);
+    this.config.logger.warn({ key: task.key, from, to, stimulusId: this.stimulusId }, message);
   }
 
   // -------------------------------------------------------------------------------------------------------
-  // Bookkeeping shared by transitions
+  // Services the transitions use (TransitionHost); public for transitions.ts, not for callers of the state
   // -------------------------------------------------------------------------------------------------------
 
-  /** After reaching 'released': compute again if still needed, else forget when nothing refers to it. */
-  private afterRelease(task: TaskState): void {
-    if (task.isWanted) this.recommend(task, 'waiting');
-    else if (task.dependents.size === 0) this.recommend(task, 'forgotten');
+  emit(instruction: Instruction): void {
+    this.instructions.push(instruction);
   }
 
-  /** The task no longer needs its inputs: dependencies nobody else needs are released. */
-  private dropClaimsOnDependencies(task: TaskState): void {
-    for (const dependency of task.dependencies) {
-      if (dependency.waiters.delete(task) && !dependency.isWanted && dependency.state !== 'released') {
-        this.recommend(dependency, 'released');
+  get currentStimulusId(): string {
+    return this.stimulusId;
+  }
+
+  nextRunId(): RunId {
+    return ++this.lastRunId;
+  }
+
+  isConnected(worker: WorkerState): boolean {
+    return this.workers.get(worker.id) === worker;
+  }
+
+  /**
+   * Tells a worker to drop values. Never for a key the scheduler counts on that worker, or runs there: the free
+   * would arrive after the compute and delete the value its report announces.
+   */
+  emitFree(worker: WorkerState, keys: string[]): void {
+    if (!this.isConnected(worker)) return;
+    if (this.config.validate) {
+      for (const key of keys) {
+        const task = this.tasks.get(key);
+        if (task?.processingOn === worker || task?.whoHas.has(worker)) {
+          throw new LoomError('INTERNAL', `free of '${key}' sent to ${worker.name}, which ${task.processingOn === worker ? 'runs' : 'holds'} it (stimulus ${this.stimulusId})`);
+        }
       }
     }
+    this.emit({ type: 'free-keys', stimulusId: this.stimulusId, workerId: worker.id, keys });
   }
 
-  private detachFromWorker(task: TaskState): void {
+  /** The worker stops counting `task` as running; it may have a free slot now. */
+  detachFromWorker(task: TaskState): void {
     const worker = task.processingOn;
     if (worker === undefined) return;
     worker.processing.delete(task);
     worker.occupancy = worker.processing.size === 0 ? 0 : worker.occupancy - task.expectedSeconds;
     if (task.resources !== undefined) worker.acquireResources(task.resources, -1);
     task.processingOn = undefined;
-    if (this.workers.has(worker.id) && !worker.closing) this.maybeIdle.add(worker);
+    if (this.isConnected(worker) && !worker.closing) this.maybeIdle.add(worker);
   }
 
-  private reportMemory(task: TaskState, client: ClientState, result: FinishedTask | undefined): void {
+  reportMemory(task: TaskState, client: ClientState, result: FinishedTask | undefined): void {
     const holders: string[] = [];
     for (const worker of task.whoHas) holders.push(worker.address);
     this.emit({
       type: 'client-update',
-      client,
+      stimulusId: this.stimulusId,
+      clientId: client.id,
       update: { state: 'memory', key: task.key, nbytes: task.nbytes, codec: result?.codec ?? 0, value: result?.value, holders },
     });
   }
 
-  private readyState(task: TaskState): 'queued' | 'no-worker' {
+  readyState(task: TaskState): 'queued' | 'no-worker' {
     if (task.resources === undefined) return 'queued';
     for (const worker of this.workers.values()) if (!worker.closing && worker.canEverRun(task.resources)) return 'queued';
     return 'no-worker';
   }
 
-  private rehomeQueue(worker: WorkerState): void {
-    for (const task of worker.affinityQueue.drain()) this.rootQueue.push(task);
-  }
-
+  /** Restricted tasks no connected worker can run any more wait in no-worker. */
   private recheckRestrictedTasks(): void {
-    const stillRunnable: TaskState[] = [];
-    for (const task of this.restrictedQueue.drain()) {
-      if (this.readyState(task) === 'queued') stillRunnable.push(task);
-      else this.waitingToNoWorker(task);
+    for (const task of this.queues.restricted.liveTasks()) {
+      if (this.readyState(task) === 'no-worker') this.transition(task, 'no-worker');
     }
-    for (const task of stillRunnable) this.restrictedQueue.push(task);
   }
 
   private prefixFor(functionId: string): TaskPrefix {
@@ -583,20 +472,16 @@ export class SchedulerState {
     return prefix;
   }
 
-  private emit(instruction: Instruction): void {
-    this.instructions.push(instruction);
-  }
-
   // -------------------------------------------------------------------------------------------------------
-  // Handing out work (workers pull: a worker gets tasks only while it has free slots)
+  // Handing out work: a worker is sent tasks while it has a free slot (see hasCapacity)
   // -------------------------------------------------------------------------------------------------------
 
   private assignWork(): void {
     for (const worker of this.maybeIdle) {
       while (this.hasCapacity(worker)) {
-        const task = this.nextTaskFor(worker);
+        const task = this.queues.takeFor(worker);
         if (task === undefined) break;
-        this.startProcessing(task, worker);
+        this.transition(task, 'processing', { worker });
       }
       if (!this.hasCapacity(worker)) this.maybeIdle.delete(worker);
     }
@@ -607,85 +492,12 @@ export class SchedulerState {
    * it holds is under bufferSecondsPerThread per thread, so short tasks do not wait on round trips while long or
    * memory-hungry root tasks stay queued here (memory stays bounded for wide graphs).
    */
-  private hasCapacity(worker: WorkerState): boolean {
+  hasCapacity(worker: WorkerState): boolean {
     if (worker.closing || worker.metrics.paused) return false;
     const inFlight = worker.processing.size;
     if (inFlight < worker.nthreads) return true;
     if (inFlight >= worker.nthreads * this.config.maxTasksPerThread) return false;
     return worker.occupancy < worker.nthreads * this.config.bufferSecondsPerThread;
-  }
-
-  /** The highest-priority task this worker may run: its own queue, the shared queue, or stolen from a peer. */
-  private nextTaskFor(worker: WorkerState): TaskState | undefined {
-    if (this.restrictedQueue.size > 0 && Object.keys(worker.resources).length > 0) {
-      const restricted = this.takeRestrictedFor(worker);
-      if (restricted !== undefined) return restricted;
-    }
-    const own = worker.affinityQueue.peek();
-    const shared = this.rootQueue.peek();
-    if (own !== undefined && (shared === undefined || runsBefore(own, shared))) return worker.affinityQueue.pop();
-    if (shared !== undefined) return this.rootQueue.pop();
-    return this.stealFor(worker);
-  }
-
-  /** Takes the first restricted task (in priority order, looking a bounded way down) whose resources fit. */
-  private takeRestrictedFor(worker: WorkerState): TaskState | undefined {
-    const skipped: TaskState[] = [];
-    let found: TaskState | undefined;
-    while (skipped.length < 32) {
-      const task = this.restrictedQueue.pop();
-      if (task === undefined) break;
-      if (worker.hasFreeResources(task.resources!)) {
-        found = task;
-        break;
-      }
-      skipped.push(task);
-    }
-    for (const task of skipped) this.restrictedQueue.push(task);
-    return found;
-  }
-
-  /** An idle worker takes work queued for the busiest other worker rather than sit idle. */
-  private stealFor(thief: WorkerState): TaskState | undefined {
-    let victim: WorkerState | undefined;
-    for (const worker of this.workers.values()) {
-      if (worker !== thief && worker.affinityQueue.size > (victim?.affinityQueue.size ?? 0)) victim = worker;
-    }
-    return victim?.affinityQueue.pop();
-  }
-
-  private startProcessing(task: TaskState, worker: WorkerState): void {
-    task.state = 'processing';
-    task.processingOn = worker;
-    task.expectedSeconds = task.prefix.durationAverage ?? this.config.unknownTaskSeconds;
-    worker.processing.add(task);
-    worker.occupancy += task.expectedSeconds;
-    if (task.resources !== undefined) worker.acquireResources(task.resources, 1);
-    this.config.onTransition?.(task.key, 'queued', 'processing', this.stimulusId);
-    this.emit({ type: 'compute', worker, task, sendValue: task.whoWants.size > 0 });
-  }
-
-  /** The worker holding the most input bytes (ties: the least busy); undefined when inputs live nowhere usable. */
-  private preferredWorker(task: TaskState): WorkerState | undefined {
-    if (task.dependencies.length === 1) {
-      for (const worker of task.dependencies[0]!.whoHas) if (!worker.closing) return worker;
-      return undefined;
-    }
-    const bytes = new Map<WorkerState, number>();
-    for (const dependency of task.dependencies) {
-      for (const worker of dependency.whoHas) {
-        if (!worker.closing) bytes.set(worker, (bytes.get(worker) ?? 0) + dependency.nbytes + 1);
-      }
-    }
-    let best: WorkerState | undefined;
-    let bestBytes = -1;
-    for (const [worker, held] of bytes) {
-      if (held > bestBytes || (held === bestBytes && best !== undefined && worker.processing.size < best.processing.size)) {
-        best = worker;
-        bestBytes = held;
-      }
-    }
-    return best;
   }
 
   // -------------------------------------------------------------------------------------------------------
@@ -702,39 +514,3 @@ export class SchedulerState {
     return counts;
   }
 }
-
-const TRANSITIONS: Record<TaskStateName, Partial<Record<TaskStateName, Handler>>> = {
-  released: {
-    waiting: SchedulerState.prototype['releasedToWaiting'],
-    forgotten: SchedulerState.prototype['releasedToForgotten'],
-    erred: SchedulerState.prototype['toErred'],
-  },
-  waiting: {
-    queued: SchedulerState.prototype['toQueued'],
-    'no-worker': SchedulerState.prototype['waitingToNoWorker'],
-    released: SchedulerState.prototype['waitingToReleased'],
-    erred: SchedulerState.prototype['toErred'],
-  },
-  queued: {
-    waiting: SchedulerState.prototype['readyToWaiting'],
-    released: SchedulerState.prototype['readyToReleased'],
-    erred: SchedulerState.prototype['toErred'],
-  },
-  'no-worker': {
-    queued: SchedulerState.prototype['toQueued'],
-    waiting: SchedulerState.prototype['readyToWaiting'],
-    released: SchedulerState.prototype['readyToReleased'],
-    erred: SchedulerState.prototype['toErred'],
-  },
-  processing: {
-    released: SchedulerState.prototype['processingToReleased'],
-    erred: SchedulerState.prototype['toErred'],
-  },
-  memory: {
-    released: SchedulerState.prototype['memoryToReleased'],
-  },
-  erred: {
-    released: SchedulerState.prototype['erredToReleased'],
-  },
-  forgotten: {},
-};

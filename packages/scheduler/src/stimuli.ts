@@ -1,8 +1,7 @@
 // What goes into the scheduler state machine (stimuli) and what comes out (instructions). Domain types only:
-// the gRPC adapters convert wire messages into stimuli and instructions into wire messages.
-import type { FunctionDefinition, TaskError, TaskState } from './task-state.js';
-import type { WorkerState } from './worker-state.js';
-import type { ClientState } from './client-state.js';
+// the gRPC adapters convert wire messages into stimuli and instructions into wire messages. Instructions name
+// workers, clients and tasks by id and key (no live objects), so a test can compare whole lists with deepEqual.
+import type { FunctionDefinition, TaskError } from './task-state.js';
 
 export interface NewTask {
   key: string;
@@ -24,13 +23,41 @@ export interface WorkerAnnouncement {
   resources: Record<string, number>;
 }
 
+/**
+ * The run a report answers: the `runId` of the compute instruction it answers. Run ids start at 1; a report with
+ * 0 (a field left unset) answers no run and is ignored as stale.
+ */
+export type RunId = number;
+
 export interface FinishedTask {
   key: string;
+  runId: RunId;
   nbytes: number;
   codec: number;
   durationMs: number;
   /** The value, when the worker sent it inline. */
   value: Uint8Array | undefined;
+}
+
+export interface FailedTask {
+  key: string;
+  runId: RunId;
+  error: TaskError;
+}
+
+export interface MissingInputs {
+  key: string;
+  runId: RunId;
+  missingKeys: string[];
+  /** Addresses of the holders that did not answer or did not have the key. */
+  failedHolders: string[];
+}
+
+export interface WorkerMetricsReport {
+  managedBytes: number;
+  spilledBytes: number;
+  rssBytes: number;
+  paused: boolean;
 }
 
 /** An event without its id; the shell stamps each with a stimulus id for tracing. */
@@ -43,10 +70,10 @@ export type StimulusEvent =
   | { type: 'worker-removed'; workerId: string; reason: string }
   | { type: 'worker-closing'; workerId: string; handedBack: string[] }
   | { type: 'tasks-finished'; workerId: string; finished: FinishedTask[] }
-  | { type: 'task-failed'; workerId: string; key: string; error: TaskError }
-  | { type: 'missing-inputs'; workerId: string; key: string; missingKeys: string[]; failedHolders: string[] }
+  | ({ type: 'task-failed'; workerId: string } & FailedTask)
+  | ({ type: 'missing-inputs'; workerId: string } & MissingInputs)
   | { type: 'keys-lost'; workerId: string; keys: string[] }
-  | { type: 'worker-metrics'; workerId: string; managedBytes: number; spilledBytes: number; rssBytes: number; paused: boolean };
+  | ({ type: 'worker-metrics'; workerId: string } & WorkerMetricsReport);
 
 export type Stimulus = StimulusEvent & { stimulusId: string };
 
@@ -55,9 +82,36 @@ export type KeyUpdate =
   | { state: 'erred'; key: string; error: TaskError }
   | { state: 'cancelled'; key: string };
 
-/** Side effects the I/O shell carries out, in order. */
+/** Side effects the I/O shell carries out, in order; each names the stimulus that caused it. */
 export type Instruction =
-  | { type: 'compute'; worker: WorkerState; task: TaskState; sendValue: boolean }
-  | { type: 'free-keys'; worker: WorkerState; keys: string[] }
-  | { type: 'cancel-key'; worker: WorkerState; key: string }
-  | { type: 'client-update'; client: ClientState; update: KeyUpdate };
+  | { type: 'compute'; stimulusId: string; workerId: string; key: string; runId: RunId; sendValue: boolean }
+  | { type: 'free-keys'; stimulusId: string; workerId: string; keys: string[] }
+  /** Drop run `runId` of `key` if the worker still has it (a later run of the same key must survive). */
+  | { type: 'cancel-compute'; stimulusId: string; workerId: string; key: string; runId: RunId }
+  | { type: 'client-update'; stimulusId: string; clientId: string; update: KeyUpdate };
+
+/** One message from a worker, in domain form. */
+export interface WorkerReport {
+  finished: FinishedTask[];
+  failed: FailedTask[];
+  missing: MissingInputs[];
+  lostKeys: string[];
+  handedBack: string[];
+  closing: boolean;
+  metrics: WorkerMetricsReport | undefined;
+}
+
+/**
+ * The stimuli one worker message becomes, in the order the shell applies them: results first (they free slots
+ * and make dependents ready), then failures, missing inputs, lost keys, the hand-back, and the heartbeat.
+ */
+export function stimuliFromWorkerReport(workerId: string, report: WorkerReport): StimulusEvent[] {
+  const stimuli: StimulusEvent[] = [];
+  if (report.finished.length > 0) stimuli.push({ type: 'tasks-finished', workerId, finished: report.finished });
+  for (const failed of report.failed) stimuli.push({ type: 'task-failed', workerId, ...failed });
+  for (const missing of report.missing) stimuli.push({ type: 'missing-inputs', workerId, ...missing });
+  if (report.lostKeys.length > 0) stimuli.push({ type: 'keys-lost', workerId, keys: report.lostKeys });
+  if (report.closing || report.handedBack.length > 0) stimuli.push({ type: 'worker-closing', workerId, handedBack: report.handedBack });
+  if (report.metrics) stimuli.push({ type: 'worker-metrics', workerId, ...report.metrics });
+  return stimuli;
+}

@@ -1,6 +1,7 @@
 // The scheduler's record of one task: its place in the graph, its lifecycle state, where its data lives, and
 // who needs it. Plain mutable objects with direct references (no key lookups on hot paths).
 import type { ClientState } from './client-state.js';
+import type { TaskHeap } from './task-heap.js';
 import type { WorkerState } from './worker-state.js';
 
 /** Task lifecycle, after Dask's scheduler (see docs/task-states.md for the diagram). */
@@ -63,8 +64,15 @@ export class TaskState {
   /** How many workers died while running this task. */
   suspicious = 0;
   error: TaskError | undefined = undefined;
-  /** Bumped on every enqueue; a queue entry with an older stamp is stale (lazy deletion). */
+  /** The ready queue holding it while queued (undefined in every other state). */
+  queuedIn: TaskHeap | undefined = undefined;
+  /** Bumped whenever it enters or leaves a queue; a queue entry with an older stamp is stale (lazy deletion). */
   queueStamp = 0;
+  /**
+   * The id of its latest assignment to a worker (0: never assigned). A worker's report names the run it answers,
+   * so a report of an earlier run (cancelled, or reassigned since) is told apart from the current one.
+   */
+  runId = 0;
   /** Expected run time charged to the worker's occupancy while processing. */
   expectedSeconds = 0;
 

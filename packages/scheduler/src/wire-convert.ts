@@ -1,7 +1,7 @@
 // Converts between wire messages and the state machine's domain types. The only scheduler module that knows
 // the generated protobuf types besides the gRPC handlers.
 import { pb, type loom } from '@loom/protocol';
-import type { FinishedTask, KeyUpdate, NewTask, WorkerAnnouncement } from './stimuli.js';
+import type { FinishedTask, KeyUpdate, NewTask, RunId, WorkerAnnouncement, WorkerReport } from './stimuli.js';
 import type { FunctionDefinition, TaskError, TaskState } from './task-state.js';
 
 export function newTaskFromWire(spec: loom.v1.ITaskSpec): NewTask {
@@ -46,6 +46,7 @@ export function workerFromHello(id: string, hello: loom.v1.IWorkerHello): Worker
 export function finishedFromWire(finished: loom.v1.ITaskFinished): FinishedTask {
   return {
     key: finished.key ?? '',
+    runId: finished.runId ?? 0,
     nbytes: finished.nbytes ?? 0,
     codec: finished.codec ?? pb.Codec.CODEC_V8,
     durationMs: finished.durationMs ?? 0,
@@ -76,14 +77,38 @@ export function taskErrorToWire(error: TaskError): loom.v1.ITaskError {
   };
 }
 
-export function computeTaskToWire(task: TaskState, sendValue: boolean): loom.v1.IComputeTask {
+/** One worker message in domain form (see `stimuliFromWorkerReport` for the stimuli it becomes). */
+export function workerReportFromWire(message: loom.v1.WorkerToScheduler): WorkerReport {
+  const metrics = message.metrics;
+  return {
+    finished: message.finished.map(finishedFromWire),
+    failed: message.failed.map((failed) => {
+      const key = failed.key ?? '';
+      return { key, runId: failed.runId ?? 0, error: taskErrorFromWire(failed.error, key) };
+    }),
+    missing: message.missing.map((missing) => ({
+      key: missing.key ?? '',
+      runId: missing.runId ?? 0,
+      missingKeys: missing.missingKeys ?? [],
+      failedHolders: missing.failedHolders ?? [],
+    })),
+    lostKeys: message.lostKeys,
+    handedBack: message.handedBack,
+    closing: message.closing,
+    metrics: metrics
+      ? { managedBytes: metrics.managedBytes ?? 0, spilledBytes: metrics.spilledBytes ?? 0, rssBytes: metrics.rssBytes ?? 0, paused: metrics.paused ?? false }
+      : undefined,
+  };
+}
+
+export function computeTaskToWire(task: TaskState, runId: RunId, sendValue: boolean): loom.v1.IComputeTask {
   const inputs: loom.v1.IInputLocation[] = [];
   for (const dependency of task.dependencies) {
     const holders: string[] = [];
     for (const worker of dependency.whoHas) holders.push(worker.address);
     inputs.push({ key: dependency.key, nbytes: dependency.nbytes, holders });
   }
-  return { key: task.key, functionId: task.functionId, args: task.args, inputs, sendValue, resources: task.resources ?? {} };
+  return { key: task.key, functionId: task.functionId, args: task.args, inputs, sendValue, resources: task.resources ?? {}, runId };
 }
 
 export function keyUpdateToWire(update: KeyUpdate): loom.v1.IKeyUpdate {

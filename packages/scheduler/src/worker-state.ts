@@ -1,14 +1,8 @@
 // The scheduler's record of one connected worker: capacity, what it runs and holds, and its own queue of
 // ready tasks whose inputs it holds (handed out when it has a free slot, or stolen by an idle peer).
+import type { WorkerMetricsReport } from './stimuli.js';
 import { TaskHeap } from './task-heap.js';
 import type { TaskState } from './task-state.js';
-
-export interface WorkerMetrics {
-  managedBytes: number;
-  spilledBytes: number;
-  rssBytes: number;
-  paused: boolean;
-}
 
 export class WorkerState {
   readonly processing = new Set<TaskState>();
@@ -19,7 +13,7 @@ export class WorkerState {
   /** Sum of the expected run times of `processing`, seconds. */
   occupancy = 0;
   closing = false;
-  metrics: WorkerMetrics = { managedBytes: 0, spilledBytes: 0, rssBytes: 0, paused: false };
+  metrics: WorkerMetricsReport = { managedBytes: 0, spilledBytes: 0, rssBytes: 0, paused: false };
 
   constructor(
     readonly id: string,

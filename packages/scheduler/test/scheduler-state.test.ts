@@ -2,60 +2,8 @@
 // every step (validate mode).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SchedulerState, type Instruction, type NewTask, type StimulusEvent } from '../src/index.js';
 import { isLoomError } from '@loom/protocol';
-
-let stimulusCounter = 0;
-const id = () => `s-${++stimulusCounter}`;
-
-function task(key: string, dependencies: string[] = [], extra: Partial<NewTask> = {}): NewTask {
-  return { key, functionId: 'fn', args: new Uint8Array(), dependencies, priority: 0, order: 0, retries: 0, resources: undefined, ...extra };
-}
-
-class Harness {
-  readonly state = new SchedulerState({ validate: true });
-
-  send(stimulus: StimulusEvent): Instruction[] {
-    return this.state.handleStimulus({ ...stimulus, stimulusId: id() });
-  }
-
-  connectClient(clientId = 'c1'): void {
-    this.send({ type: 'client-connected', clientId, name: clientId });
-  }
-
-  addWorker(workerId: string, nthreads = 1, resources: Record<string, number> = {}): Instruction[] {
-    return this.send({
-      type: 'worker-connected',
-      worker: { id: workerId, name: workerId, address: `addr-${workerId}`, nthreads, memoryLimit: 1e9, resources },
-    });
-  }
-
-  submit(tasks: NewTask[], wanted: string[], clientId = 'c1'): Instruction[] {
-    const functions = [...new Set(['fn', ...tasks.map((t) => t.functionId)])]
-      .filter((fnId) => fnId !== 'nope')
-      .map((fnId) => ({ id: fnId, name: fnId, source: 'x => x' }));
-    return this.send({ type: 'update-graph', clientId, tasks, functions, wanted });
-  }
-
-  finish(workerId: string, ...keys: string[]): Instruction[] {
-    return this.send({
-      type: 'tasks-finished',
-      workerId,
-      finished: keys.map((key) => ({ key, nbytes: 8, codec: 1, durationMs: 1, value: undefined })),
-    });
-  }
-
-  stateOf(key: string): string | undefined {
-    return this.state.tasks.get(key)?.state;
-  }
-}
-
-const computes = (instructions: Instruction[]) =>
-  instructions.flatMap((i) => (i.type === 'compute' ? [`${i.task.key}@${i.worker.id}`] : []));
-const clientUpdates = (instructions: Instruction[]) =>
-  instructions.flatMap((i) => (i.type === 'client-update' ? [`${i.update.key}:${i.update.state}`] : []));
-const freed = (instructions: Instruction[]) =>
-  instructions.flatMap((i) => (i.type === 'free-keys' ? i.keys.map((k) => `${k}@${i.worker.id}`) : []));
+import { clientUpdates, computes, freed, Harness, task } from './harness.js';
 
 test('a chain runs in dependency order and the client hears of the result', () => {
   const h = new Harness();
@@ -172,9 +120,9 @@ test('retries: a failing task is retried, then errs, and its dependents err with
   h.addWorker('w1');
   h.submit([task('flaky', [], { retries: 1 }), task('after', ['flaky'])], ['after']);
   const error = { code: 'TASK_FAILED', message: 'boom', stack: 'Error: boom', errorName: 'Error', taskKey: 'flaky', worker: 'addr-w1' };
-  const firstFailure = h.send({ type: 'task-failed', workerId: 'w1', key: 'flaky', error });
+  const firstFailure = h.send({ type: 'task-failed', workerId: 'w1', key: 'flaky', runId: h.runOf('flaky'), error });
   assert.deepEqual(computes(firstFailure), ['flaky@w1'], 'retried');
-  const secondFailure = h.send({ type: 'task-failed', workerId: 'w1', key: 'flaky', error });
+  const secondFailure = h.send({ type: 'task-failed', workerId: 'w1', key: 'flaky', runId: h.runOf('flaky'), error });
   assert.deepEqual(clientUpdates(secondFailure), ['after:erred']);
   assert.equal(h.state.tasks.get('after')!.error!.taskKey, 'flaky');
 });
@@ -185,7 +133,7 @@ test('independent work carries on when a task fails', () => {
   h.addWorker('w1');
   h.submit([task('bad', [], { order: 0 }), task('good', [], { order: 1 })], ['bad', 'good']);
   const error = { code: 'TASK_FAILED', message: 'boom', stack: '', errorName: 'Error', taskKey: 'bad', worker: '' };
-  assert.deepEqual(computes(h.send({ type: 'task-failed', workerId: 'w1', key: 'bad', error })), ['good@w1']);
+  assert.deepEqual(computes(h.send({ type: 'task-failed', workerId: 'w1', key: 'bad', runId: h.runOf('bad'), error })), ['good@w1']);
 });
 
 test('missing inputs: the holder is dropped, the input recomputed, the task rerun', () => {
@@ -199,7 +147,7 @@ test('missing inputs: the holder is dropped, the input recomputed, the task reru
   const b = h.state.tasks.get('b')!;
   assert.equal(b.state, 'processing');
   const runner = b.processingOn!.id;
-  const result = h.send({ type: 'missing-inputs', workerId: runner, key: 'b', missingKeys: ['a'], failedHolders: ['addr-w1'] });
+  const result = h.send({ type: 'missing-inputs', workerId: runner, key: 'b', runId: h.runOf('b'), missingKeys: ['a'], failedHolders: ['addr-w1'] });
   assert.deepEqual(freed(result), ['a@w1']);
   assert.equal(h.stateOf('a'), 'processing', 'a is recomputed');
   assert.equal(h.stateOf('b'), 'waiting');
@@ -224,11 +172,13 @@ test('releasing a running task cancels it on the worker', () => {
   h.connectClient();
   h.addWorker('w1');
   h.submit([task('slow')], ['slow']);
+  const run = h.runOf('slow');
   const released = h.send({ type: 'release-keys', clientId: 'c1', keys: ['slow'] });
-  assert.ok(released.some((i) => i.type === 'cancel-key' && i.key === 'slow'));
+  assert.ok(released.some((i) => i.type === 'cancel-compute' && i.key === 'slow' && i.runId === run));
   assert.equal(h.state.tasks.size, 0);
   // A late result for it is freed, not kept.
-  assert.deepEqual(freed(h.finish('w1', 'slow')), ['slow@w1']);
+  const late = h.send({ type: 'tasks-finished', workerId: 'w1', finished: [{ key: 'slow', runId: run, nbytes: 8, codec: 1, durationMs: 1, value: undefined }] });
+  assert.deepEqual(freed(late), ['slow@w1']);
 });
 
 test('invalid graphs are refused whole with a clear code, changing nothing', () => {
@@ -315,6 +265,6 @@ test('durations are learned per function: a slow function is handed out one task
   const slow = { functionId: 'sleepy' };
   const first = h.submit([task('s1', [], { ...slow, order: 0 }), task('s2', [], { ...slow, order: 1 }), task('s3', [], { ...slow, order: 2 })], ['s1', 's2', 's3']);
   assert.deepEqual(computes(first), ['s1@w1']);
-  const slowFinish = h.send({ type: 'tasks-finished', workerId: 'w1', finished: [{ key: 's1', nbytes: 8, codec: 1, durationMs: 300, value: undefined }] });
+  const slowFinish = h.send({ type: 'tasks-finished', workerId: 'w1', finished: [{ key: 's1', runId: h.runOf('s1'), nbytes: 8, codec: 1, durationMs: 300, value: undefined }] });
   assert.deepEqual(computes(slowFinish), ['s2@w1'], '300 ms tasks are not pipelined');
 });

@@ -1,7 +1,8 @@
 // Runs a fused chain (loom.proto's FusedChain; the client's graph-fuse.ts builds them): the chain's functions in
 // turn inside one task, each step's arguments filled from the task's dependencies and the results before it
-// (protocol's fused-chain.ts), so intermediates stay plain values in this thread.
-import { LoomError, fusedStepArgs, type FusedStep } from '@loom/protocol';
+// (protocol's fused-chain.ts), so intermediates stay plain values in this thread. An Arrow table a step returns
+// from another apache-arrow copy becomes one of Loom's before the next step reads it, as encoding would make it.
+import { LoomError, asLoomTable, fusedStepArgs, type FusedStep } from '@loom/protocol';
 import type { FunctionSpec, TaskFunction } from './task-types.js';
 
 export interface ChainParts {
@@ -42,6 +43,7 @@ export function chainFunction(name: string, functionIds: readonly string[], part
         if (typeof fn !== 'function') fn = await fn;
         result = fn(...fusedStepArgs(step, values));
         if (isThenable(result)) result = await result;
+        result = asLoomTable(result, `the result of task '${step.key}'`) ?? result;
       } catch (error) {
         if (typeof error === 'object' && error !== null) failedSteps.set(error, { key: step.key, spec: parts.spec(id) });
         throw error;

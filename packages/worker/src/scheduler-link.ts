@@ -1,12 +1,16 @@
 // The worker's session with the scheduler: owns the WorkerSession stream and is the only place that converts
 // between wire messages and the worker's domain types. Everything reported within one event-loop turn leaves as
-// one WorkerToScheduler message, so a thousand tiny tasks finishing together cost one message, not a thousand.
+// one WorkerToScheduler message, so a thousand tiny tasks finishing together cost one message, not a thousand;
+// or as several, in order, when one would exceed the scheduler's message limit (which would end the session).
 import { Client, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import {
+  DEFAULT_MAX_MESSAGE_BYTES,
   LoomError,
+  Outbox,
   callMetadata,
   channelCredentials,
   codecToWire,
+  encodedSizeBound,
   fromServiceError,
   grpcOptions,
   schedulerService,
@@ -48,22 +52,18 @@ export interface SchedulerLinkHandlers {
 
 type SessionCall = ClientDuplexStream<loom.v1.IWorkerToScheduler, loom.v1.SchedulerToWorker>;
 
-interface Outgoing {
-  finished: loom.v1.ITaskFinished[];
-  failed: loom.v1.ITaskFailed[];
-  missing: loom.v1.IMissingInputs[];
-  handedBack: string[];
-  lostKeys: string[];
-  metrics: loom.v1.IWorkerMetrics | undefined;
-  closing: boolean;
-}
-
-const emptyOutgoing = (): Outgoing => ({ finished: [], failed: [], missing: [], handedBack: [], lostKeys: [], metrics: undefined, closing: false });
-
 export class SchedulerLink implements TaskReporter {
   private readonly client: Client;
   private call: SessionCall | undefined;
-  private outgoing = emptyOutgoing();
+  private readonly outbox = new Outbox<loom.v1.IWorkerToScheduler>();
+  /**
+   * Keys lost since the last flush. They are sent after everything else of the flush, which is where the
+   * scheduler applies them within a message too, and a key stored again meanwhile leaves the set: its result
+   * report says it is held here, and a lost report applied after it would leave the value here unaccounted.
+   */
+  private readonly lostKeys = new Set<string>();
+  /** No message may exceed this: the smaller of our own limit and the one the scheduler's welcome names. */
+  private budgetBytes: number;
   private flushScheduled = false;
   /** We ended the session ourselves: its end is expected, not a loss. */
   private ending = false;
@@ -75,6 +75,7 @@ export class SchedulerLink implements TaskReporter {
 
   constructor(private readonly options: SchedulerLinkOptions) {
     this.client = new Client(options.address, channelCredentials(options.tls), grpcOptions(options.maxMessageBytes));
+    this.budgetBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.streamDone = new Promise((resolve) => (this.markStreamDone = resolve));
   }
 
@@ -107,6 +108,7 @@ export class SchedulerLink implements TaskReporter {
           }
           welcomed = true;
           const welcome = welcomeFromWire(message.welcome);
+          if (welcome.maxMessageBytes > 0) this.budgetBytes = Math.min(this.budgetBytes, welcome.maxMessageBytes);
           handlers.welcome(welcome);
           resolve(welcome);
         }
@@ -133,47 +135,48 @@ export class SchedulerLink implements TaskReporter {
     });
   }
 
+  /** A result, held here; its value travels inline when asked for and the report still fits one message. */
   finished(report: TaskFinishedReport): void {
-    this.outgoing.finished.push({
-      key: report.key,
-      nbytes: report.nbytes,
-      codec: codecToWire(report.codec),
-      durationMs: report.durationMs,
-      ...(report.value ? { value: report.value, hasValue: true } : {}),
-    });
+    const { key, runId, value, durationMs } = report;
+    const held: loom.v1.ITaskFinished = { key, runId, nbytes: value.bytes.byteLength, codec: codecToWire(value.codec), durationMs };
+    const inline: loom.v1.ITaskFinished = { ...held, value: value.bytes, hasValue: true };
+    // Too large for any message (the scheduler's inline limit is near its message limit): the scheduler is told
+    // where the value is instead, and whoever wants it fetches it from here, as any large value.
+    this.outbox.push('finished', report.inline && encodedSizeBound(inline) <= this.budgetBytes ? inline : held);
+    this.lostKeys.delete(key);
     this.scheduleFlush();
   }
 
   failed(report: TaskFailedReport): void {
-    this.outgoing.failed.push({ key: report.key, error: taskErrorToWire(report.error) });
+    this.outbox.push('failed', { key: report.key, runId: report.runId, error: taskErrorToWire(report.error) });
     this.scheduleFlush();
   }
 
   missing(report: MissingInputsReport): void {
-    this.outgoing.missing.push({ key: report.key, missingKeys: report.missingKeys, failedHolders: report.failedHolders });
+    this.outbox.push('missing', { key: report.key, runId: report.runId, missingKeys: report.missingKeys, failedHolders: report.failedHolders });
     this.scheduleFlush();
   }
 
   handBack(keys: string[]): void {
-    this.outgoing.handedBack.push(...keys);
+    for (const key of keys) this.outbox.push('handedBack', key);
     this.scheduleFlush();
   }
 
   /** Keys this worker no longer holds though it said it did (a corrupt or missing spill file). */
   keysLost(keys: string[]): void {
-    this.outgoing.lostKeys.push(...keys);
+    for (const key of keys) this.lostKeys.add(key);
     this.scheduleFlush();
   }
 
   metrics(metrics: WorkerMetrics): void {
-    this.outgoing.metrics = { ...metrics };
+    this.outbox.set('metrics', { ...metrics });
     this.scheduleFlush();
   }
 
-  /** Tells the scheduler to assign nothing more, handing back the tasks this worker will not run. */
-  announceClosing(handedBack: string[]): void {
-    this.outgoing.closing = true;
-    this.handBack(handedBack);
+  /** Tells the scheduler to assign nothing more (the queued tasks handed back travel in the same flush). */
+  announceClosing(): void {
+    this.outbox.set('closing', true);
+    this.scheduleFlush();
   }
 
   /** Sends what is pending, ends our side and waits (bounded) for the scheduler to finish the call. */
@@ -206,26 +209,21 @@ export class SchedulerLink implements TaskReporter {
 
   private flush(): void {
     this.flushScheduled = false;
-    const out = this.outgoing;
-    if (!out.closing && !out.metrics && out.finished.length + out.failed.length + out.missing.length + out.handedBack.length + out.lostKeys.length === 0) return;
-    this.outgoing = emptyOutgoing();
+    for (const key of this.lostKeys) this.outbox.push('lostKeys', key);
+    this.lostKeys.clear();
+    if (this.outbox.isEmpty) return;
+    const messages = this.outbox.takeMessages(this.budgetBytes);
     if (!this.call || this.streamEnded || this.halfClosed) return;
-    const message: loom.v1.IWorkerToScheduler = {
-      finished: out.finished,
-      failed: out.failed,
-      missing: out.missing,
-      handedBack: out.handedBack,
-      lostKeys: out.lostKeys,
-      ...(out.metrics ? { metrics: out.metrics } : {}),
-      ...(out.closing ? { closing: true } : {}),
-    };
-    if (this.options.logger.isLevelEnabled('debug')) {
-      this.options.logger.debug(
-        { finished: out.finished.length, failed: out.failed.length, missing: out.missing.length, handedBack: out.handedBack.length },
-        'sending to scheduler',
-      );
+    for (const message of messages) {
+      if (this.options.logger.isLevelEnabled('debug')) {
+        const { finished, failed, missing, handedBack, lostKeys } = message;
+        this.options.logger.debug(
+          { finished: finished?.length, failed: failed?.length, missing: missing?.length, handedBack: handedBack?.length, lostKeys: lostKeys?.length },
+          'sending to scheduler',
+        );
+      }
+      this.call.write(message);
     }
-    this.call.write(message);
   }
 }
 
@@ -238,17 +236,18 @@ function welcomeFromWire(welcome: loom.v1.IWorkerWelcome): SchedulerWelcome {
     workerId: welcome.workerId ?? '',
     heartbeatIntervalMs: welcome.heartbeatIntervalMs ?? 0,
     inlineValueBytes: welcome.inlineValueBytes ?? 0,
+    maxMessageBytes: welcome.maxMessageBytes ?? 0,
   };
 }
 
 function instructionsFromWire(message: loom.v1.SchedulerToWorker): SchedulerInstructions | undefined {
-  const { functions, compute, freeKeys, cancelKeys, shutdown } = message;
-  if (functions.length + compute.length + freeKeys.length + cancelKeys.length === 0 && !shutdown) return undefined;
+  const { functions, compute, freeKeys, cancel, shutdown } = message;
+  if (functions.length + compute.length + freeKeys.length + cancel.length === 0 && !shutdown) return undefined;
   return {
     functions: functions.map(functionFromWire),
     freeKeys,
     compute: compute.map(taskFromWire),
-    cancelKeys,
+    cancel: cancel.map((request) => ({ key: request.key ?? '', runId: request.runId ?? 0 })),
     shutdown,
   };
 }
@@ -272,5 +271,6 @@ function taskFromWire(task: loom.v1.IComputeTask): TaskAssignment {
     args: new Uint8Array(task.args ?? new Uint8Array(0)),
     inputs: (task.inputs ?? []).map((input) => ({ key: input.key ?? '', nbytes: input.nbytes ?? 0, holders: input.holders ?? [] })),
     sendValue: task.sendValue ?? false,
+    runId: task.runId ?? 0,
   };
 }

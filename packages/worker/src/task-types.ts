@@ -1,6 +1,6 @@
 // The worker's own vocabulary for what the scheduler asks of it and what it reports back. Generated protobuf
 // types stop at scheduler-link.ts; everything else in the worker speaks these plain, structured-cloneable shapes.
-import type { CodecName, LoomError } from '@loom/protocol';
+import type { EncodedValue, LoomError } from '@loom/protocol';
 
 /** A loaded task function: what a FunctionSpec becomes inside a task thread. */
 export type TaskFunction = (...args: unknown[]) => unknown;
@@ -36,20 +36,34 @@ export interface TaskAssignment {
   inputs: InputLocation[];
   /** A client waits for this key: report the value inline when it is small enough. */
   sendValue: boolean;
+  /**
+   * The scheduler's id for this assignment of the key, echoed in every report about it, so a report of an
+   * earlier assignment (or a cancel of one) cannot be taken for this one.
+   */
+  runId: number;
+}
+
+/** Cancel the assignment `runId` of `key` (a newer assignment of the key is left alone). */
+export interface CancelRequest {
+  key: string;
+  runId: number;
 }
 
 export interface SchedulerWelcome {
   workerId: string;
   heartbeatIntervalMs: number;
   inlineValueBytes: number;
+  /** The largest message the scheduler accepts (0: it did not say); reports are split below it. */
+  maxMessageBytes: number;
 }
 
-/** Everything one scheduler message asks for, applied in this field order. */
+/** Everything one scheduler message asks for (the task runner's `apply` says in which order). */
 export interface SchedulerInstructions {
   functions: FunctionSpec[];
   freeKeys: string[];
   compute: TaskAssignment[];
-  cancelKeys: string[];
+  /** Cancels naming the run they cancel. */
+  cancel: CancelRequest[];
   shutdown: boolean;
 }
 
@@ -64,20 +78,24 @@ export interface WorkerIdentity {
 
 export interface TaskFinishedReport {
   key: string;
-  nbytes: number;
-  codec: CodecName;
+  /** The assignment this answers (TaskAssignment.runId). */
+  runId: number;
+  /** The result as held: its byte length is the size reported. */
+  value: EncodedValue;
   durationMs: number;
-  /** The encoded value, when the scheduler asked for it and it is small enough to travel inline. */
-  value?: Uint8Array;
+  /** The scheduler asked for the value and it is small enough: it travels inline. */
+  inline: boolean;
 }
 
 export interface TaskFailedReport {
   key: string;
+  runId: number;
   error: LoomError;
 }
 
 export interface MissingInputsReport {
   key: string;
+  runId: number;
   missingKeys: string[];
   failedHolders: string[];
 }

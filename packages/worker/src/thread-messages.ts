@@ -9,7 +9,7 @@ export interface ThreadTask {
   functionId: string;
   args: Uint8Array;
   /** Encoded input values, in dependency order. */
-  inputs: EncodedValue[];
+  inputs: readonly EncodedValue[];
   /**
    * Per input: whether this task is its only user (a value fetched for it alone), so the pool may hand its
    * buffer to the thread instead of copying it; that input is detached here once the batch is posted.

@@ -8,8 +8,11 @@ import type { ResultsMessage, RunBatchMessage, ThreadData, ThreadResult, ThreadT
 import { packTasks, unpackResults } from './thread-wire.js';
 
 export interface ThreadPoolEvents {
-  /** Results of tasks, in the order each thread ran them (also the failure of a task whose thread died). */
-  results(results: ThreadResult[]): void;
+  /**
+   * Results of tasks, in the order each thread ran them (also the failure of a task whose thread died).
+   * `batchDone`: that thread has finished its batch, or died and was replaced; either way one more thread is idle.
+   */
+  results(results: ThreadResult[], batchDone: boolean): void;
   /**
    * Tasks handed to a thread that died before reporting them: they may run again elsewhere. Inputs they owned
    * (`ownedInputs`) went to the thread with them and are detached: those have to be obtained again.
@@ -19,9 +22,12 @@ export interface ThreadPoolEvents {
   fatal(error: Error): void;
 }
 
-/** What the task runner needs from the pool; a test double may stand in. */
+/**
+ * What the task runner needs from the pool; a test double may stand in. The runner counts idle threads itself
+ * (one per batch it started, back with the batch's `batchDone`).
+ */
 export interface TaskExecutor {
-  readonly idleCount: number;
+  readonly threadCount: number;
   define(functions: FunctionSpec[]): void;
   /** Runs `tasks`, in order, on one idle thread. */
   run(tasks: ThreadTask[]): void;
@@ -75,8 +81,8 @@ export class ThreadPool implements TaskExecutor {
     for (let i = 0; i < size; i++) this.spawn();
   }
 
-  get idleCount(): number {
-    return this.idle.length;
+  get threadCount(): number {
+    return this.size;
   }
 
   define(functions: FunctionSpec[]): void {
@@ -141,7 +147,7 @@ export class ThreadPool implements TaskExecutor {
       thread.batch = undefined;
       this.idle.push(thread);
     }
-    this.events.results(results);
+    this.events.results(results, message.done);
   }
 
   private onExit(thread: TaskThread, exitCode: number): void {
@@ -186,6 +192,6 @@ export class ThreadPool implements TaskExecutor {
     }
     if (requeue.length > 0) this.events.requeue(requeue);
     // Even with nothing to fail, the replacement thread is idle and the runner should hear about it.
-    this.events.results(failed);
+    this.events.results(failed, true);
   }
 }

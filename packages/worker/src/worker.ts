@@ -229,8 +229,8 @@ class LoomWorker {
     this.pool = new ThreadPool(
       parts.nthreads,
       {
-        results: (results) => {
-          this.runner.onResults(results);
+        results: (results, batchDone) => {
+          this.runner.onResults(results, batchDone);
           // Task threads share this process: a task that read a large partition shows in RSS right now.
           this.memoryManager.check();
         },
@@ -306,9 +306,7 @@ class LoomWorker {
 
   private apply(instructions: SchedulerInstructions): void {
     this.runner.define(instructions.functions);
-    if (instructions.freeKeys.length > 0) this.runner.free(instructions.freeKeys);
-    if (instructions.compute.length > 0) this.runner.assign(instructions.compute);
-    if (instructions.cancelKeys.length > 0) this.runner.cancel(instructions.cancelKeys);
+    this.runner.apply(instructions);
     if (instructions.shutdown) {
       this.parts.logger.info('the scheduler asked this worker to shut down');
       void this.close();
@@ -321,9 +319,10 @@ class LoomWorker {
 
   private async closeGracefully(): Promise<void> {
     const { logger, server } = this.parts;
-    const handedBack = this.runner.handBackQueued();
-    logger.info({ handedBack: handedBack.length, running: this.runner.executing }, 'closing: finishing running tasks');
-    this.link.announceClosing(handedBack);
+    // Both go out in one message: the scheduler learns we are closing and gets the queued tasks back together.
+    this.link.announceClosing();
+    const handedBack = this.runner.close();
+    logger.info({ handedBack, running: this.runner.executing }, 'closing: finishing running tasks');
     await this.runner.whenIdle();
     clearInterval(this.heartbeat);
     this.memoryManager.stop();

@@ -1,12 +1,14 @@
 // A stand-in scheduler for worker tests: a real grpc-js server on 127.0.0.1:0 implementing WorkerSession. It
 // welcomes each worker, lets a test send it instructions, and records everything the worker reports.
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
-import { checkToken, schedulerService, type loom } from '@loom/protocol';
+import { checkToken, DEFAULT_MAX_MESSAGE_BYTES, grpcServerOptions, schedulerService, type loom } from '@loom/protocol';
 
 export interface FakeSchedulerOptions {
   token?: string;
   heartbeatIntervalMs?: number;
   inlineValueBytes?: number;
+  /** The largest message it accepts (a larger one ends the session, as with the real scheduler); told in the welcome. */
+  maxMessageBytes?: number;
 }
 
 type SessionCall = ServerDuplexStream<loom.v1.WorkerToScheduler, loom.v1.ISchedulerToWorker>;
@@ -17,6 +19,7 @@ export class WorkerSession {
   readonly failed = new Map<string, loom.v1.ITaskFailed>();
   readonly missing = new Map<string, loom.v1.IMissingInputs>();
   readonly handedBack: string[] = [];
+  readonly lostKeys: string[] = [];
   readonly metrics: loom.v1.IWorkerMetrics[] = [];
   closing = false;
   ended = false;
@@ -42,6 +45,7 @@ export class WorkerSession {
     for (const failed of message.failed) this.failed.set(failed.key ?? '', failed);
     for (const missing of message.missing) this.missing.set(missing.key ?? '', missing);
     this.handedBack.push(...message.handedBack);
+    this.lostKeys.push(...message.lostKeys);
     if (message.metrics) this.metrics.push(message.metrics);
     if (message.closing) this.closing = true;
     this.wake();
@@ -66,6 +70,12 @@ export class WorkerSession {
         });
       });
     }
+  }
+
+  /** Resolves once a heartbeat satisfies `predicate` (e.g. says a task is executing); fails after `timeoutMs`. */
+  async waitForMetrics(predicate: (metrics: loom.v1.IWorkerMetrics) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    const from = this.metrics.length;
+    await this.waitUntil(() => this.metrics.slice(from).some(predicate), what, timeoutMs);
   }
 
   async waitForFinished(key: string): Promise<loom.v1.ITaskFinished> {
@@ -104,7 +114,8 @@ export class FakeScheduler {
   ) {}
 
   static async start(options: FakeSchedulerOptions = {}): Promise<FakeScheduler> {
-    const server = new Server();
+    const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    const server = new Server(grpcServerOptions(maxMessageBytes));
     let fake: FakeScheduler | undefined;
     let nextId = 1;
     server.addService(schedulerService, {
@@ -127,6 +138,7 @@ export class FakeScheduler {
                 workerId: `w-${nextId++}`,
                 heartbeatIntervalMs: options.heartbeatIntervalMs ?? 100,
                 inlineValueBytes: options.inlineValueBytes ?? 64 * 1024,
+                maxMessageBytes,
               },
             });
             fake?.addSession(session);

@@ -1,6 +1,9 @@
 // Builders shared by the worker tests: function definitions and compute tasks as a scheduler would send them,
 // GetData calls made the way a peer or client makes them, and a worker started in this process.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client, credentials, Metadata, type ClientReadableStream } from '@grpc/grpc-js';
 import { callMetadata, codecFromWire, decodeValue, encodeTaskArgs, workerService, type ArgHole, type loom } from '@loom/protocol';
 import { startWorker, type WorkerHandle, type WorkerOptions } from '../src/index.js';
@@ -22,6 +25,7 @@ export interface TaskOptions {
   holes?: ArgHole[];
   inputs?: loom.v1.IInputLocation[];
   sendValue?: boolean;
+  runId?: number;
 }
 
 export function computeTask(key: string, fn: loom.v1.IFunctionDef, args: unknown[], options: TaskOptions = {}): loom.v1.IComputeTask {
@@ -31,7 +35,50 @@ export function computeTask(key: string, fn: loom.v1.IFunctionDef, args: unknown
     args: encodeTaskArgs(args, options.holes ?? [], key),
     inputs: options.inputs ?? [],
     sendValue: options.sendValue ?? false,
+    ...(options.runId !== undefined ? { runId: options.runId } : {}),
   };
+}
+
+/**
+ * Resolves once `predicate` holds, looking every few milliseconds: for effects nothing announces, such as a file
+ * removed in the background. Fails after `timeoutMs`.
+ */
+export async function until(predicate: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
+ * A file a gated task waits for: tests hold a task running for exactly as long as they need (no guessed sleeps)
+ * and open the gate when they are done looking.
+ */
+export class Gate {
+  readonly path = join(tmpdir(), `loom-gate-${randomUUID()}`);
+
+  open(): void {
+    writeFileSync(this.path, '');
+  }
+
+  remove(): void {
+    rmSync(this.path, { force: true });
+  }
+}
+
+const gated = sourceFunction(async function gated(gatePath: string, value: unknown) {
+  const fs = (process as unknown as { getBuiltinModule(id: string): { existsSync(path: string): boolean } }).getBuiltinModule('node:fs');
+  while (!fs.existsSync(gatePath)) await new Promise((resolve) => setTimeout(resolve, 5));
+  return value;
+});
+
+/**
+ * gated(gatePath, value): waits until the gate file exists, then returns value. Each label is a function of its
+ * own, so the durations a worker learns for one test's tasks do not change how another test's tasks are batched.
+ */
+export function gatedFunction(label: string): loom.v1.IFunctionDef {
+  return { ...gated, id: `${gated.id ?? ''}-${label}`, name: `gated-${label}` };
 }
 
 /** The value a TaskFinished carries inline, decoded with the codec it names. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { isLoomError } from '@loom/protocol';
 import { parseWorkerArgs, UsageError } from '../src/index.js';
 import { FakeScheduler } from './fake-scheduler.js';
-import { computeTask, sourceFunction, startTestWorker } from './helpers.js';
+import { computeTask, decoded, Gate, gatedFunction, startTestWorker } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
 
@@ -35,13 +35,6 @@ async function spawnWorker(args: string[]): Promise<WorkerProcess> {
     void exited.then((code) => reject(new Error(`worker exited with ${code} before it was ready: ${stderr}`)));
   });
   return { child, ready, stdout: () => stdout, stderr: () => stderr, exited };
-}
-
-function sleepTask(): (ms: number) => Promise<number> {
-  return async function sleepFor(ms: number) {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    return ms;
-  };
 }
 
 describe('worker lifecycle', () => {
@@ -74,17 +67,21 @@ describe('worker lifecycle', () => {
     assert.deepEqual({ ...session.hello.resources }, { GPU: 1, FOO: 2 });
     assert.equal(worker.stdout().trim().split('\n').length, 1);
 
-    const sleep = sourceFunction(sleepTask());
+    const gate = new Gate();
+    const fn = gatedFunction('cli');
     session.send({
-      functions: [sleep],
-      compute: [computeTask('cli-slow', sleep, [400]), computeTask('cli-q1', sleep, [1]), computeTask('cli-q2', sleep, [1])],
+      functions: [fn],
+      compute: [computeTask('cli-slow', fn, [gate.path, 1]), computeTask('cli-q1', fn, [gate.path, 2]), computeTask('cli-q2', fn, [gate.path, 3])],
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await session.waitForMetrics((m) => m.executing === 1 && m.ready === 2, 'one task executing and two queued');
     worker.child.kill('SIGTERM');
+    await session.waitUntil(() => session.closing, 'the worker to announce it is closing');
+    assert.deepEqual([...session.handedBack].sort(), ['cli-q1', 'cli-q2'], 'the queued tasks come back while the running one still runs');
+    assert.equal(session.finished.has('cli-slow'), false);
+    gate.open();
     assert.equal(await worker.exited, 0);
-    assert.equal(session.closing, true);
-    assert.deepEqual(session.handedBack.sort(), ['cli-q1', 'cli-q2']);
     assert.ok(session.finished.has('cli-slow'), 'the running task finishes and is reported before the worker leaves');
+    gate.remove();
     await session.waitUntil(() => session.ended, 'the session to end');
     assert.equal(existsSync(worker.ready.localDirectory), false, 'the scratch directory is removed on exit');
   });
@@ -100,30 +97,43 @@ describe('worker lifecycle', () => {
     assert.match(worker.stderr(), /lost the scheduler/);
   });
 
-  test('close() hands back queued tasks and reports running ones', async () => {
+  test('close() hands back queued tasks, which then run elsewhere, and reports running ones', async () => {
     const [session, worker] = await Promise.all([fake.nextSession(), startTestWorker(fake.address, { nthreads: 1 })]);
-    const sleep = sourceFunction(sleepTask());
-    session.send({ functions: [sleep], compute: [computeTask('close-slow', sleep, [200]), computeTask('close-q', sleep, [1])] });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    await worker.close();
-    assert.equal(session.closing, true);
+    const gate = new Gate();
+    const fn = gatedFunction('close');
+    session.send({ functions: [fn], compute: [computeTask('close-slow', fn, [gate.path, 1]), computeTask('close-q', fn, [gate.path, 2])] });
+    await session.waitForMetrics((m) => m.executing === 1 && m.ready === 1, 'one task executing and one queued');
+    const closing = worker.close();
+    await session.waitUntil(() => session.closing, 'the worker to announce it is closing');
     assert.deepEqual(session.handedBack, ['close-q']);
+    gate.open();
+    await closing;
     assert.ok(session.finished.has('close-slow'));
     const closingMessage = session.received.findIndex((message) => message.closing);
     const finishedMessage = session.received.findIndex((message) => message.finished.some((f) => f.key === 'close-slow'));
     assert.ok(closingMessage < finishedMessage, 'closing is announced before the running task finishes');
     await worker.closed;
+    // What came back is whole: assigned to another worker, it runs there.
+    const [other, otherWorker] = await Promise.all([fake.nextSession(), startTestWorker(fake.address, { nthreads: 1 })]);
+    other.send({ functions: [fn], compute: [computeTask('close-q', fn, [gate.path, 2], { sendValue: true })] });
+    assert.equal(decoded(await other.waitForFinished('close-q')), 2);
+    await otherWorker.close();
+    gate.remove();
   });
 
   test("the scheduler's shutdown closes the worker the same way", async () => {
     const [session, worker] = await Promise.all([fake.nextSession(), startTestWorker(fake.address, { nthreads: 1 })]);
-    const sleep = sourceFunction(sleepTask());
-    session.send({ functions: [sleep], compute: [computeTask('shutdown-slow', sleep, [200]), computeTask('shutdown-q', sleep, [1])] });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const gate = new Gate();
+    const fn = gatedFunction('shutdown');
+    session.send({ functions: [fn], compute: [computeTask('shutdown-slow', fn, [gate.path, 1]), computeTask('shutdown-q', fn, [gate.path, 2])] });
+    await session.waitForMetrics((m) => m.executing === 1 && m.ready === 1, 'one task executing and one queued');
     session.send({ shutdown: true });
-    await worker.closed;
+    await session.waitUntil(() => session.closing, 'the worker to announce it is closing');
     assert.deepEqual(session.handedBack, ['shutdown-q']);
+    gate.open();
+    await worker.closed;
     assert.ok(session.finished.has('shutdown-slow'));
+    gate.remove();
   });
 
   test('command-line mistakes are clear errors', async () => {

@@ -11,7 +11,7 @@ import type { WorkerHandle } from '../src/index.js';
 import { SpillStore } from '../src/spill-store.js';
 import type { SpillCompression } from '../src/spill-file.js';
 import { FakeScheduler, type WorkerSession } from './fake-scheduler.js';
-import { computeTask, readData, sourceFunction, startTestWorker } from './helpers.js';
+import { computeTask, decoded, readData, sourceFunction, startTestWorker, until } from './helpers.js';
 
 const logger = createLogger('memory-test');
 
@@ -85,8 +85,7 @@ describe('spill store', () => {
     store.spillUntil(0);
     assert.equal(spillFiles(directory).length, 2);
     assert.equal(store.delete('gone'), true);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(spillFiles(directory).length, 1);
+    await until(() => spillFiles(directory).length === 1, 'the released spill file to go');
     assert.equal(store.spilledBytes, readFileSync(spillFiles(directory)[0]!).byteLength);
     store.close();
     assert.equal(existsSync(directory), false);
@@ -162,9 +161,8 @@ describe('a worker that spills', () => {
   test('release removes the spill file', async () => {
     const before = worker.memory().spilledBytes;
     session.send({ freeKeys: ['spilled-numbers', 'spilled-total'] });
-    await session.waitUntil(() => worker.memory().spilledBytes < before, 'the spill files to go', 5_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.deepEqual(readdirSync(worker.localDirectory).filter((name) => name.endsWith('.spill')), []);
+    await session.waitUntil(() => worker.memory().spilledBytes < before, 'the spill files to be released', 5_000);
+    await until(() => readdirSync(worker.localDirectory).every((name) => !name.endsWith('.spill')), 'the spill files to go');
   });
 
   test('a corrupt spill file: the key is reported lost and the task needing it missing', async () => {
@@ -177,12 +175,27 @@ describe('a worker that spills', () => {
     content[100]! ^= 0x01;
     writeFileSync(path, content);
     session.send({
-      compute: [computeTask('needs-doomed', total, [null], { holes: [{ path: [0], dependency: 0 }], inputs: [{ key: 'doomed', holders: [worker.address] }] })],
+      compute: [computeTask('needs-doomed', total, [null], { holes: [{ path: [0], dependency: 0 }], inputs: [{ key: 'doomed', holders: [worker.address] }], runId: 9 })],
     });
     await session.waitUntil(() => session.missing.has('needs-doomed'), 'the task to be reported missing');
     assert.deepEqual(session.missing.get('needs-doomed')?.missingKeys, ['doomed']);
+    assert.equal(session.missing.get('needs-doomed')?.runId, 9);
     await session.waitUntil(() => session.received.some((message) => message.lostKeys.includes('doomed')), 'doomed in lost_keys');
     assert.equal(session.finished.has('needs-doomed'), false);
+  });
+
+  test('a key assigned again whose held copy cannot be read is computed again, not left unanswered', async () => {
+    session.send({ functions: [make], compute: [computeTask('held-again', make, [2000])] });
+    await session.waitForFinished('held-again');
+    await session.waitUntil(() => worker.memory().managedBytes === 0, 'spilling', 5_000);
+    for (const name of readdirSync(worker.localDirectory)) rmSync(join(worker.localDirectory, name));
+    session.finished.delete('held-again');
+    // The scheduler assigns a key this worker holds when it lost track of it; the copy on disk is gone.
+    session.send({ compute: [computeTask('held-again', make, [2000], { sendValue: true, runId: 7 })] });
+    const finished = await session.waitForFinished('held-again');
+    assert.deepEqual(decoded(finished), Array.from({ length: 2000 }, (_, i) => i * 2));
+    assert.equal(finished.runId, 7, 'the report answers the new assignment');
+    assert.ok(session.received.some((message) => message.lostKeys.includes('held-again')), 'the lost copy is reported');
   });
 
   test('a missing spill file is a lost key too, and GetData says missing', async () => {

@@ -9,11 +9,16 @@ import { pathToFileURL } from 'node:url';
 import { pb } from '@loom/protocol';
 import type { WorkerHandle } from '../src/index.js';
 import { FakeScheduler, type WorkerSession } from './fake-scheduler.js';
-import { computeTask, decoded, moduleFunction, readData, sourceFunction, startTestWorker } from './helpers.js';
+import { computeTask, decoded, Gate, gatedFunction, moduleFunction, readData, sourceFunction, startTestWorker } from './helpers.js';
 
 function inc(x: number): number {
   return x + 1;
 }
+
+/** A task sent after some instructions: messages are applied in order, so its progress shows theirs. */
+const probe = sourceFunction(function probe(x: number) {
+  return x;
+});
 
 function bigArray(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
@@ -50,9 +55,10 @@ describe('tasks on one worker', () => {
     const fn = sourceFunction(inc);
     session.send({
       functions: [fn],
-      compute: [computeTask('inc-1', fn, [41], { sendValue: true }), computeTask('inc-2', fn, [1])],
+      compute: [computeTask('inc-1', fn, [41], { sendValue: true, runId: 3 }), computeTask('inc-2', fn, [1])],
     });
     const inline = await session.waitForFinished('inc-1');
+    assert.equal(inline.runId, 3, 'the report names the run it answers');
     assert.equal(inline.hasValue, true);
     assert.equal(decoded(inline), 42);
     assert.equal(inline.codec, pb.Codec.CODEC_JSON, 'a small number travels as JSON');
@@ -107,8 +113,9 @@ describe('tasks on one worker', () => {
     const fn = sourceFunction(function explode(x: number) {
       throw new RangeError(`bad value ${x}`);
     });
-    session.send({ functions: [fn], compute: [computeTask('explode-1', fn, [7])] });
+    session.send({ functions: [fn], compute: [computeTask('explode-1', fn, [7], { runId: 4 })] });
     const error = await session.waitForFailed('explode-1');
+    assert.equal(session.failed.get('explode-1')?.runId, 4);
     assert.equal(error.code, pb.ErrorCode.TASK_FAILED);
     assert.equal(error.message, 'bad value 7');
     assert.equal(error.errorName, 'RangeError');
@@ -220,25 +227,48 @@ describe('tasks on one worker', () => {
   });
 
   test('cancelled tasks are never reported, whether queued or running', async () => {
-    const sleep = sourceFunction(async function sleepFor(ms: number) {
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      return ms;
-    });
-    // Two threads: both slow tasks start, the third waits in the queue.
+    const gate = new Gate();
+    const fn = gatedFunction('cancel');
+    // Two threads: both gated tasks start, the third waits in the queue.
     session.send({
-      functions: [sleep],
-      compute: [computeTask('slow-a', sleep, [300]), computeTask('slow-b', sleep, [300]), computeTask('queued-c', sleep, [1])],
+      functions: [fn],
+      compute: [
+        computeTask('slow-a', fn, [gate.path, 'a'], { runId: 1 }),
+        computeTask('slow-b', fn, [gate.path, 'b'], { runId: 1 }),
+        computeTask('queued-c', fn, [gate.path, 'c'], { runId: 1 }),
+      ],
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    session.send({ cancelKeys: ['slow-a', 'queued-c'] });
+    await session.waitForMetrics((m) => m.executing === 2 && m.ready === 1, 'two tasks executing and one queued');
+    session.send({ cancel: [{ key: 'slow-a', runId: 1 }, { key: 'queued-c', runId: 1 }] });
+    // The queued task is gone: the cancels are applied, and only then may the running ones end.
+    await session.waitForMetrics((m) => m.executing === 2 && m.ready === 0, 'the cancel to be applied');
+    gate.open();
     await session.waitForFinished('slow-b');
-    session.send({ compute: [computeTask('after-cancel', sleep, [1])] });
-    await session.waitForFinished('after-cancel');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Nothing executes any more, so slow-a has come back from its thread too, and was dropped.
+    await session.waitForMetrics((m) => m.executing === 0 && m.ready === 0, 'the worker to be idle');
     for (const key of ['slow-a', 'queued-c']) {
       assert.equal(session.finished.has(key) || session.failed.has(key), false, `${key} must not be reported`);
     }
     assert.deepEqual((await readData(worker.address, ['slow-a'])).missing, ['slow-a']);
+    gate.remove();
+  });
+
+  test('a cancel of an earlier run leaves the re-submitted task alone, in the same message or later', async () => {
+    const gate = new Gate();
+    const fn = gatedFunction('rerun');
+    session.send({ functions: [fn], compute: [computeTask('rerun', fn, [gate.path, 'again'], { runId: 1, sendValue: true })] });
+    await session.waitForMetrics((m) => m.executing === 1, 'the first run to execute');
+    // The scheduler gave up run 1 and assigned the key again, in one message; then the cancel is repeated late.
+    session.send({ cancel: [{ key: 'rerun', runId: 1 }], compute: [computeTask('rerun', fn, [gate.path, 'again'], { runId: 2, sendValue: true })] });
+    session.send({ cancel: [{ key: 'rerun', runId: 1 }] });
+    // Messages are applied in order: once a later task has run, these were applied while 'rerun' still ran.
+    session.send({ functions: [probe], compute: [computeTask('rerun-probe', probe, [0])] });
+    await session.waitForFinished('rerun-probe');
+    gate.open();
+    const finished = await session.waitForFinished('rerun');
+    assert.equal(finished.runId, 2);
+    assert.equal(decoded(finished), 'again');
+    gate.remove();
   });
 
   test('a thread that dies fails its task and is replaced', async () => {

@@ -1,5 +1,6 @@
 // The lazy, Arrow-native DataFrame: an ordered list of partition Delayed<Table>s. Every method returns a new
 // DataFrame (or a lazy reduction) built from delayed calls; nothing runs until compute() or persist().
+// A DataFrame<P> whose partitions are other values (mapPartitions returning them) computes to P[].
 import type { Schema, Table } from 'apache-arrow';
 import { concatTables } from '@loom/partitions';
 import { Client } from '../client.js';
@@ -8,7 +9,11 @@ import { delayed, type Delayed } from '../delayed.js';
 import { functionEntry } from '../function-source.js';
 import type { TaskOptions } from '../task-node.js';
 import { assemblePartitions, emptyTable } from './assemble.js';
+import {
+  distinctSpec, reduceColumn, varianceSpec, type ColumnValue, type DistinctOptions, type ReduceOptions, type VarianceOptions,
+} from './column-reductions.js';
 import { ops } from './partition-ops.js';
+import { treeReduce } from './reduce-tree.js';
 import { planRepartition } from './repartition.js';
 
 /** A row as row-wise functions (filter, assign) see it: column name to value. */
@@ -32,13 +37,19 @@ export interface ComputeOptions {
   window?: number;
 }
 
-export class DataFrame {
+/**
+ * What compute() resolves to: one Table when the partitions are tables, else their values in partition order.
+ * Partitions typed `unknown` may be either, so compute() of such a frame is typed as either.
+ */
+export type Computed<P> = [P] extends [Table] ? Table : [Table] extends [P] ? Table | Exclude<P, Table>[] : P[];
+
+export class DataFrame<P = Table> {
   /** The partitions in order, for users who want delayed-level control. */
-  readonly partitions: readonly Delayed<Table>[];
+  readonly partitions: readonly Delayed<P>[];
   /** The partitions' schema when known at planning time (fromArrow, mapPartitions with meta). */
   readonly meta: Schema | undefined;
 
-  constructor(partitions: readonly Delayed<Table>[], meta?: Schema) {
+  constructor(partitions: readonly Delayed<P>[], meta?: Schema) {
     this.partitions = Object.freeze([...partitions]);
     this.meta = meta;
   }
@@ -54,29 +65,31 @@ export class DataFrame {
 
   /**
    * Applies `fn` to every partition on the workers. `fn` travels as source text, so it must not use variables
-   * from around it (FREE_VARIABLE): pass them in `options.args`. It may return a Table or any other value.
+   * from around it (FREE_VARIABLE): pass them in `options.args`. It may return a Table (a DataFrame of tables)
+   * or any other value (a DataFrame<R>, whose compute() gives the values in partition order).
    */
-  mapPartitions<A extends unknown[]>(
-    fn: (table: Table, ...args: A) => unknown,
+  mapPartitions<A extends unknown[], R>(
+    this: DataFrame<Table>,
+    fn: (table: Table, ...args: A) => R,
     options: MapPartitionsOptions & { args?: A } = {},
-  ): DataFrame {
+  ): DataFrame<Awaited<R>> {
     const taskOptions: TaskOptions = options.name === undefined ? {} : { name: options.name };
     const apply = delayed(fn as (table: Table, ...args: unknown[]) => unknown, taskOptions);
     const extra = options.args ?? [];
     return new DataFrame(
-      this.partitions.map((partition) => apply(partition, ...extra) as Delayed<Table>),
+      this.partitions.map((partition) => apply(partition, ...extra) as Delayed<Awaited<R>>),
       options.meta,
     );
   }
 
   /** Keeps the rows for which `predicate(row)` is truthy; the predicate travels as source text. */
-  filter<R extends object = Row>(predicate: (row: R) => unknown): DataFrame {
+  filter<R extends object = Row>(this: DataFrame<Table>, predicate: (row: R) => unknown): DataFrame {
     const source = rowFunctionSource(predicate, 'filter');
     return new DataFrame(this.partitions.map((partition) => ops.filterRows(partition, source)), this.meta);
   }
 
   /** Only these columns, in this order. */
-  select(columns: readonly string[]): DataFrame {
+  select(this: DataFrame<Table>, columns: readonly string[]): DataFrame {
     if (columns.length === 0) throw new RangeError('select needs at least one column');
     const names = [...columns];
     const meta = this.meta ? selectSchema(this.meta, names) : undefined;
@@ -84,7 +97,7 @@ export class DataFrame {
   }
 
   /** Adds (or replaces) columns computed per row: `assign({ c: (row) => row.a * 2 })`. */
-  assign<R extends object = Row>(columns: Record<string, (row: R) => unknown>): DataFrame {
+  assign<R extends object = Row>(this: DataFrame<Table>, columns: Record<string, (row: R) => unknown>): DataFrame {
     const names = Object.keys(columns);
     if (names.length === 0) throw new RangeError('assign needs at least one column');
     const sources: Record<string, string> = {};
@@ -93,21 +106,67 @@ export class DataFrame {
   }
 
   /** The first `n` rows, read from as few leading partitions as needed. */
-  head(n = 5): HeadResult {
+  head(this: DataFrame<Table>, n = 5): HeadResult {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`head needs a non-negative integer, got ${n}`);
     return new HeadResult(this.partitions, n, this.meta);
   }
 
-  /** The number of rows: countRows per partition, then one sum. A Delayed<number>, computed on demand. */
-  count(): Delayed<number> {
-    return ops.sumNumbers(this.partitions.map((partition) => ops.countRows(partition)));
+  /** The number of rows: countRows per partition, summed by a tree of sumNumbers. A Delayed<number>. */
+  count(this: DataFrame<Table>, options: ReduceOptions = {}): Delayed<number> {
+    return treeReduce(this.partitions.map((partition) => ops.countRows(partition)), ops.sumNumbers, ops.sumNumbers, options);
+  }
+
+  /**
+   * The sum of a column, nulls and NaN skipped: a bigint for integer and bool columns (exact at any size), a
+   * number for float columns; 0 (0n for integers) when there is no value. Text and timestamps are refused.
+   */
+  sum(this: DataFrame<Table>, column: string, options: ReduceOptions = {}): Delayed<number | bigint> {
+    return reduceColumn(this.partitions, this.meta, { op: 'sum', column }, options);
+  }
+
+  /** The mean of a numeric column (integers from their exact sum), nulls and NaN skipped; null when there is no value. */
+  mean(this: DataFrame<Table>, column: string, options: ReduceOptions = {}): Delayed<number | null> {
+    return reduceColumn(this.partitions, this.meta, { op: 'mean', column }, options);
+  }
+
+  /** The smallest value (numbers, bigints, text by code point, booleans, timestamps as epoch ms); null when none. */
+  min(this: DataFrame<Table>, column: string, options: ReduceOptions = {}): Delayed<ColumnValue | null> {
+    return reduceColumn(this.partitions, this.meta, { op: 'min', column }, options);
+  }
+
+  /** The largest value, as min() reads them; null when none. */
+  max(this: DataFrame<Table>, column: string, options: ReduceOptions = {}): Delayed<ColumnValue | null> {
+    return reduceColumn(this.partitions, this.meta, { op: 'max', column }, options);
+  }
+
+  /** The variance (divisor count - ddof, ddof 1 by default), nulls and NaN skipped; null when count <= ddof. */
+  var(this: DataFrame<Table>, column: string, options: VarianceOptions = {}): Delayed<number | null> {
+    return reduceColumn(this.partitions, this.meta, varianceSpec('var', column, options), options);
+  }
+
+  /** The standard deviation: the square root of var() with the same options. */
+  std(this: DataFrame<Table>, column: string, options: VarianceOptions = {}): Delayed<number | null> {
+    return reduceColumn(this.partitions, this.meta, varianceSpec('std', column, options), options);
+  }
+
+  /** How many distinct values the column holds (nulls and NaN left out unless dropna is false). */
+  nunique(this: DataFrame<Table>, column: string, options: DistinctOptions = {}): Delayed<number> {
+    return reduceColumn(this.partitions, this.meta, distinctSpec('nunique', column, options), options);
+  }
+
+  /**
+   * Each distinct value with how often it occurs: an Arrow table { value, count: Int64 }, most frequent first,
+   * ties in order of first appearance; nulls and NaN left out unless dropna is false.
+   */
+  valueCounts(this: DataFrame<Table>, column: string, options: DistinctOptions = {}): Delayed<Table> {
+    return reduceColumn(this.partitions, this.meta, distinctSpec('valueCounts', column, options), options);
   }
 
   /**
    * Fewer partitions: adjacent partitions are concatenated. More: each partition is split into row ranges of
    * near-equal size (its row count is a task every piece depends on, so nothing runs now).
    */
-  repartition(options: RepartitionOptions): DataFrame {
+  repartition(this: DataFrame<Table>, options: RepartitionOptions): DataFrame {
     const plan = planRepartition(this.partitions.length, options.npartitions);
     const partitions = plan.map((output) => {
       if (output.kind === 'concat') {
@@ -124,19 +183,20 @@ export class DataFrame {
   }
 
   /**
-   * Runs every partition as one graph and assembles one Table on the client, fetching a bounded window of
-   * partitions at a time. Rows a reader skipped (`onBadLines: 'skip'`) are summed into the result's
-   * `loom.skipped_rows` metadata.
+   * Runs every partition as one graph, fetching a bounded window of partitions at a time. Tables are
+   * assembled into one Table on the client (rows a reader skipped, `onBadLines: 'skip'`, are summed into its
+   * `loom.skipped_rows` metadata); other values come back as an array in partition order. Tables from some
+   * partitions and other values from others is an error naming the first partition that differs.
    */
-  async compute(client?: Client, options: ComputeOptions = {}): Promise<Table> {
-    if (this.partitions.length === 0) return emptyTable(this.meta);
-    return assemblePartitions(resolveClient(client), this.partitions, options.window ?? 4);
+  async compute(client?: Client, options: ComputeOptions = {}): Promise<Computed<P>> {
+    if (this.partitions.length === 0) return emptyTable(this.meta) as Computed<P>;
+    return (await assemblePartitions(resolveClient(client), this.partitions, options.window ?? 4)) as Computed<P>;
   }
 
   /** Starts computing every partition; resolves to a DataFrame whose partitions stay in worker memory. */
-  async persist(client?: Client): Promise<DataFrame> {
+  async persist(client?: Client): Promise<DataFrame<P>> {
     const kept = await resolveClient(client).persistDelayed(this.partitions);
-    return new DataFrame(kept as Delayed<Table>[], this.meta);
+    return new DataFrame(kept as Delayed<P>[], this.meta);
   }
 
   /** Frees persisted partitions on the cluster (no-op for partitions that are not persisted). */

@@ -2,12 +2,13 @@
 // reference, so workers import them), and the small helpers shipped as source.
 // This is the only file that knows their argument order.
 import type { Table } from 'apache-arrow';
+import type { ReductionOp, ReductionSpec } from '@loom/partitions';
 import { delayed, type Delayed } from '../delayed.js';
 
 const PARTITIONS = '@loom/partitions';
 
-function op(exportName: string): (...args: unknown[]) => Delayed<unknown> {
-  return delayed({ module: PARTITIONS, export: exportName });
+function op(exportName: string, name?: string): (...args: unknown[]) => Delayed<unknown> {
+  return delayed({ module: PARTITIONS, export: exportName }, name === undefined ? undefined : { name });
 }
 
 const readCsvBlockOp = op('readCsvBlock');
@@ -24,6 +25,24 @@ const filterRowsOp = op('filterRows');
 const assignColumnsOp = op('assignColumns');
 const selectColumnsOp = op('selectColumns');
 const sliceRowsOp = op('sliceRows');
+
+// Column reductions: the three task functions, named after the reduction so that a graph reads
+// sum_partial -> sum_combine -> sum. Built once per reduction.
+type Step = ReturnType<typeof op>;
+const reductionSteps = new Map<ReductionOp, { partial: Step; combine: Step; finish: Step }>();
+
+function reductionStepsOf(reduction: ReductionOp): { partial: Step; combine: Step; finish: Step } {
+  let steps = reductionSteps.get(reduction);
+  if (!steps) {
+    steps = {
+      partial: op('reducePartition', `${reduction}_partial`),
+      combine: op('combinePartials', `${reduction}_combine`),
+      finish: op('finishReduction', reduction),
+    };
+    reductionSteps.set(reduction, steps);
+  }
+  return steps;
+}
 
 // Where piece `piece` of `pieces` starts in a partition of `rows` rows (piece = pieces gives the end).
 const pieceOffsetOp = delayed((rows: number, piece: number, pieces: number) => Math.floor((piece * rows) / pieces), {
@@ -60,4 +79,7 @@ export const ops = {
   sliceRows: (table: Delayed<Table>, start: Lazy<number>, end: Lazy<number>) => sliceRowsOp(table, start, end) as Delayed<Table>,
   withoutSkippedRows: (table: Delayed<Table>) => withoutSkippedRowsOp(table) as Delayed<Table>,
   pieceOffset: (rows: Delayed<number>, piece: number, pieces: number) => pieceOffsetOp(rows, piece, pieces),
+  reducePartition: (table: Delayed<Table>, spec: ReductionSpec) => reductionStepsOf(spec.op).partial(table, spec),
+  combinePartials: (partials: Delayed<unknown>[], spec: ReductionSpec) => reductionStepsOf(spec.op).combine(partials, spec),
+  finishReduction: (partials: Delayed<unknown>[], spec: ReductionSpec) => reductionStepsOf(spec.op).finish(partials, spec),
 };

@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { tableToIPC, type Table } from 'apache-arrow';
 import { expandPaths, planCsvBlocks, planParquet, type CsvOptions } from '@loom/partitions';
-import { parseBytes } from '@loom/protocol';
+import { asLoomTable, describeValue, parseBytes, readArrowIpc, type ArrowTableLike } from '@loom/protocol';
 import { DataFrame } from './dataframe.js';
 import { ops } from './partition-ops.js';
 
@@ -81,10 +81,26 @@ function fileVersions(paths: readonly string[]): Map<string, string> {
   }));
 }
 
-/** A local table split into contiguous partitions, each embedded in its task as Arrow IPC bytes. */
-export function fromArrow(table: Table, options: FromArrowOptions = {}): DataFrame {
+/**
+ * A local table split into contiguous partitions, each embedded in its task as Arrow IPC bytes. `table` may be
+ * an Arrow table of any apache-arrow copy or version (another copy's is rebuilt over the same buffers), or Arrow
+ * IPC bytes in the stream or file format.
+ */
+export function fromArrow(table: Table | ArrowTableLike | Uint8Array | ArrayBuffer, options: FromArrowOptions = {}): DataFrame {
   const { npartitions = 1 } = options;
   if (!Number.isInteger(npartitions) || npartitions < 1) throw new RangeError(`npartitions must be a positive integer, got ${npartitions}`);
+  return splitTable(localTable(table), npartitions);
+}
+
+function localTable(value: unknown): Table {
+  if (value instanceof ArrayBuffer) return readArrowIpc(new Uint8Array(value), 'the bytes given to fromArrow');
+  if (value instanceof Uint8Array) return readArrowIpc(value, 'the bytes given to fromArrow');
+  const table = asLoomTable(value, 'the table given to fromArrow');
+  if (table === undefined) throw new TypeError(`fromArrow needs an Arrow table or Arrow IPC bytes, got ${describeValue(value)}`);
+  return table;
+}
+
+function splitTable(table: Table, npartitions: number): DataFrame {
   const count = Math.min(npartitions, Math.max(1, table.numRows));
   const partitions = [];
   for (let i = 0; i < count; i++) {

@@ -1,5 +1,5 @@
-// Test-set evaluation as tasks: each partition's loss sum and correct count under a checkpoint's weights, then
-// one sum. Runs the inference graph (no dropout), in batches so memory stays small for large partitions.
+// Held-out evaluation as tasks: each partition's loss sum, correct count and rows per true class (for the
+// majority-class baseline) under a checkpoint's weights, then one sum. Runs the inference graph (no dropout), in batches so memory stays small for large partitions.
 import type { Table } from 'apache-arrow';
 import type * as ort from 'onnxruntime-node';
 import type { Checkpoint } from '../checkpoint.js';
@@ -15,6 +15,8 @@ export interface Evaluation {
   /** Sum of per-row cross-entropy. */
   readonly lossSum: number;
   readonly correct: number;
+  /** Rows per true class index; the largest share is the accuracy of always answering the majority class. */
+  readonly labelCounts: readonly number[];
 }
 
 const EVAL_BATCH = 128;
@@ -29,6 +31,7 @@ export async function evaluatePartition(run: RunSpec, checkpoint: Checkpoint, ta
   for (let row = 0; row < rows.numRows; row++) all[2 * row + 1] = row;
   let lossSum = 0;
   let correct = 0;
+  const labelCounts = new Array<number>(run.classes.length).fill(0);
   for (let from = 0; from < rows.numRows; from += EVAL_BATCH) {
     const count = Math.min(EVAL_BATCH, rows.numRows - from);
     const batch = tensorize([rows], all, from, count);
@@ -43,13 +46,22 @@ export async function evaluatePartition(run: RunSpec, checkpoint: Checkpoint, ta
     for (let r = 0; r < count; r++) {
       let best = 0;
       for (let c = 1; c < classes; c++) if ((logits[r * classes + c] as number) > (logits[r * classes + best] as number)) best = c;
-      if (BigInt(best) === batch.labels[r]) correct++;
+      const label = Number(batch.labels[r]);
+      labelCounts[label] = (labelCounts[label] as number) + 1;
+      if (best === label) correct++;
     }
   }
-  return { rows: rows.numRows, lossSum, correct };
+  return { rows: rows.numRows, lossSum, correct, labelCounts };
 }
 
 export function sumEvaluations(...evaluations: Evaluation[]): Evaluation {
-  return evaluations.reduce((sum, e) => ({ rows: sum.rows + e.rows, lossSum: sum.lossSum + e.lossSum, correct: sum.correct + e.correct }),
-    { rows: 0, lossSum: 0, correct: 0 });
+  return evaluations.reduce(addEvaluations, { rows: 0, lossSum: 0, correct: 0, labelCounts: [] });
+}
+
+export function addEvaluations(a: Evaluation, b: Evaluation): Evaluation {
+  const classes = Math.max(a.labelCounts.length, b.labelCounts.length);
+  return {
+    rows: a.rows + b.rows, lossSum: a.lossSum + b.lossSum, correct: a.correct + b.correct,
+    labelCounts: Array.from({ length: classes }, (_, i) => (a.labelCounts[i] ?? 0) + (b.labelCounts[i] ?? 0)),
+  };
 }

@@ -1,12 +1,14 @@
-// A deterministic train/test split that does not depend on partitioning: a row's side is decided by a seeded
-// hash (FNV-1a) of its text bytes, so the same text always lands on the same side, wherever it is read from.
+// A deterministic train/validation/test split that does not depend on partitioning: a row's side is decided by a
+// seeded hash (FNV-1a) of its text bytes, so the same text always lands on the same side, wherever it is read from.
 
 export interface SplitSpec {
-  /** Fraction of rows on the test side, in (0, 1). */
+  /** Fraction of rows on the test side, in [0, 1). */
   readonly testFraction: number;
+  /** Fraction of the other rows set aside for validation (early stopping), in [0, 1); default 0. */
+  readonly validationFraction?: number;
   readonly seed: number;
   /** Which side this read keeps. */
-  readonly keep: 'train' | 'test';
+  readonly keep: 'train' | 'validation' | 'test';
 }
 
 /** True when the row belongs to the side `split.keep` names. Null text hashes as empty. */
@@ -21,6 +23,9 @@ export function splitBucket(text: Uint8Array | null, split: SplitSpec): boolean 
   hash ^= hash >>> 13;
   hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
   hash ^= hash >>> 16;
-  const isTest = (hash >>> 0) / 2 ** 32 < split.testFraction;
-  return split.keep === 'test' ? isTest : !isTest;
+  // One uniform draw per text: [0, test) is the test side, the next validationFraction of the rest validation.
+  const u = (hash >>> 0) / 2 ** 32;
+  const validationEnd = split.testFraction + (split.validationFraction ?? 0) * (1 - split.testFraction);
+  const side = u < split.testFraction ? 'test' : u < validationEnd ? 'validation' : 'train';
+  return side === split.keep;
 }

@@ -3,8 +3,9 @@
 // unknown characters and padding), and a label column becomes `label`, Int32 class indices. No JavaScript
 // arrays per row: ASCII rows are encoded straight from the column's UTF-8 bytes.
 import {
-  Dictionary, Field, FixedSizeList, Int32, makeData, makeVector, Schema, Table, Uint8, Utf8, LargeUtf8, type Data, type Vector,
+  Dictionary, Field, FixedSizeList, Int32, makeData, RecordBatch, Schema, Struct, Table, Uint8, Utf8, LargeUtf8, type Data, type Vector,
 } from 'apache-arrow';
+import { asLoomTable, type ArrowTableLike } from '@loom/protocol';
 import { MlError } from '../errors.js';
 import { alphabetIndex, type AlphabetIndex } from './alphabet-index.js';
 import { splitBucket, type SplitSpec } from './split.js';
@@ -28,8 +29,11 @@ export const CHARS_COLUMN = 'chars';
 export const LABEL_COLUMN = 'label';
 const VECTORIZE_METADATA = 'loom.vectorize';
 
-export function vectorizeText(table: Table, options: VectorizeOptions): Table {
+/** `input` may be a table of any apache-arrow copy: another copy's is read as one of Loom's (its classes differ). */
+export function vectorizeText(input: Table | ArrowTableLike, options: VectorizeOptions): Table {
   validateOptions(options);
+  const table = asLoomTable(input, 'the table to vectorize');
+  if (table === undefined) throw new MlError('INVALID_ARGUMENT', 'vectorizeText needs an Arrow table');
   const index = alphabetIndex(options.alphabet, options.lowercase);
   if (index.size > 255) throw new MlError('INVALID_ARGUMENT', `an alphabet of ${index.size} characters does not fit uint8 indices`);
   const texts = requireColumn(table, options.text);
@@ -63,15 +67,18 @@ export function vectorizeText(table: Table, options: VectorizeOptions): Table {
     child: makeData({ type: new Uint8(), length: kept * length, data: chars.subarray(0, kept * length) }),
   });
   const fields: Field[] = [new Field(CHARS_COLUMN, charsData.type, false)];
-  const columns: Record<string, Vector> = { [CHARS_COLUMN]: makeVector(charsData) };
+  const children: Data[] = [charsData];
   if (labels !== undefined) {
     fields.push(new Field(LABEL_COLUMN, new Int32(), false));
-    columns[LABEL_COLUMN] = makeVector(labelIds.subarray(0, kept));
+    children.push(makeData({ type: new Int32(), length: kept, nullCount: 0, data: labelIds.subarray(0, kept) }));
   }
   const metadata = new Map([[VECTORIZE_METADATA, JSON.stringify({
     alphabet: options.alphabet, length, lowercase: options.lowercase, classes: options.classes ?? null,
   })]]);
-  return new Table(new Schema(fields, metadata), columns);
+  // One record batch built from its Data: the Table-from-columns constructor gives a table of no rows a batch
+  // whose schema differs from the table's (and throws), and a partition may keep no rows after the split.
+  const schema = new Schema(fields, metadata);
+  return new Table(schema, new RecordBatch(schema, makeData({ type: new Struct(fields), length: kept, nullCount: 0, children })));
 }
 
 function isStringType(type: unknown): boolean {

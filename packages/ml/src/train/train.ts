@@ -4,8 +4,9 @@
 // shuffle window (ShuffleWindow). Training runs in rounds of `syncEvery` steps: each replica's round is one task
 // that starts from the previous round's averaged checkpoint and trains on the rows the window drew for it;
 // an averaging task then produces the next start. Checkpoints move between workers, never through the client,
-// and the client keeps up to two rounds submitted so workers do not wait on it. Then the held-out rows are
-// evaluated as one task per partition, and the final weights are exported as a plain inference ONNX file.
+// and the client keeps up to two rounds submitted so workers do not wait on it. After every epoch the validation
+// rows are scored (early stopping keeps the best epoch). Then the test rows are evaluated as one task per
+// partition, and the kept weights are exported as a plain inference ONNX file.
 import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import type { Client, Delayed, Future } from '@loom/client';
@@ -14,10 +15,12 @@ import type { Checkpoint } from '../checkpoint.js';
 import { MlError } from '../errors.js';
 import { buildInferenceGraph } from '../model-graphs.js';
 import type { RunSpec } from '../tasks/run-spec.js';
-import type { Evaluation } from '../tasks/evaluate.js';
+import { addEvaluations, type Evaluation } from '../tasks/evaluate.js';
 import type { RoundPlan, RoundSummary } from '../tasks/train-round.js';
 import type { SplitSpec } from '../text/split.js';
 import type { VectorizeOptions } from '../text/vectorize.js';
+import { EarlyStopping } from './early-stopping.js';
+import { majorityBaseline, nearChanceWarning } from './near-chance.js';
 import { choosePlacement } from './placement.js';
 import { ShuffleWindow, type WindowSource } from './shuffle-window.js';
 import { taskOp } from './task-ops.js';
@@ -39,6 +42,18 @@ export interface TrainMetrics {
   readonly testAccuracy?: number;
   readonly testLoss?: number;
   readonly testRows?: number;
+  /** Epochs trained (early stopping may end a run before `epochs`). */
+  readonly epochs: number;
+  /** The epoch (0-based) whose weights were kept: the lowest validation loss, or the last epoch without validation. */
+  readonly bestEpoch: number;
+  /** Validation loss and accuracy after each epoch (empty without validation rows). */
+  readonly validationLoss: number[];
+  readonly validationAccuracy: number[];
+  readonly validationRows?: number;
+  /** Accuracy of always answering the most common class on the held-out rows (test, else validation). */
+  readonly majorityBaseline?: number;
+  /** Things the caller should know, also logged at warn: e.g. held-out accuracy near chance. */
+  readonly warnings: string[];
   readonly steps: number;
   readonly samples: number;
   readonly seconds: number;
@@ -76,29 +91,51 @@ export async function train(client: Client, options: TrainOptions): Promise<Trai
     alphabet: resolved.model.alphabet, length: resolved.model.length, lowercase: resolved.model.lowercase,
     ...(split !== undefined ? { split } : {}),
   });
-  const split = (keep: 'train' | 'test'): SplitSpec | undefined =>
-    resolved.testFraction === undefined ? undefined : { testFraction: resolved.testFraction, seed: resolved.seed, keep };
+  const split = (keep: SplitSpec['keep']): SplitSpec | undefined =>
+    resolved.testFraction === undefined && resolved.validationFraction === undefined
+      ? undefined
+      : { testFraction: resolved.testFraction ?? 0, validationFraction: resolved.validationFraction ?? 0, seed: resolved.seed, keep };
   const vectorizeOp = taskOp('vectorizePartition');
   const trainParts = options.data.partitions.map((part) => vectorizeOp(part, vectorize(split('train'))));
+  const validationParts = resolved.validationFraction === undefined
+    ? undefined
+    : options.data.partitions.map((part) => vectorizeOp(part, vectorize(split('validation'))));
   const testSource = options.test ?? (resolved.testFraction !== undefined ? options.data : undefined);
   const testParts = testSource?.partitions.map((part) => vectorizeOp(part, vectorize(options.test !== undefined ? undefined : split('test'))));
 
   log.info({ run: run.id, classes, partitions: trainParts.length, replicas: resolved.replicas, provider: placement.execution.provider },
     'training starts');
-  const training = new TrainingRun(client, run, resolved, taskOptions, options.onProgress, started);
+  const scoreOn = (parts: readonly Delayed<unknown>[]) => (state: Future<unknown>) =>
+    evaluate(client, run, state, parts, taskOptions, resolved.maxPartitions);
+  const validation = validationParts === undefined ? undefined : scoreOn(validationParts);
+  const training = new TrainingRun(client, run, resolved, taskOptions, options.onProgress, started, validation);
   let state: Future<unknown> | undefined;
   try {
     state = await training.fit(trainParts);
-    const evaluation = testParts === undefined ? undefined : await evaluate(client, run, state, testParts, taskOptions, resolved.maxPartitions);
+    const evaluation = testParts === undefined ? undefined : await scoreOn(testParts)(state);
     const checkpoint = (await state.result()) as Checkpoint;
     const model = buildInferenceGraph(textModelSpec(run.model, classes), { weights: checkpoint.weights });
     if (options.out !== undefined) await writeFile(options.out, model);
     const seconds = (performance.now() - started) / 1000;
+    const tested = evaluation !== undefined && evaluation.rows > 0 ? evaluation : undefined;
+    const heldOut = tested ?? training.bestValidation;
+    const nearChance = heldOut === undefined
+      ? undefined
+      : nearChanceWarning(heldOut.correct / heldOut.rows, heldOut.labelCounts, tested !== undefined ? 'test' : 'validation',
+        training.stoppedEarly ? { epochs: training.epochsRun, steps: training.losses.length } : undefined);
+    if (nearChance !== undefined) training.warn(nearChance);
     const metrics: TrainMetrics = {
       trainLoss: training.losses,
-      ...(evaluation !== undefined && evaluation.rows > 0
-        ? { testAccuracy: evaluation.correct / evaluation.rows, testLoss: evaluation.lossSum / evaluation.rows, testRows: evaluation.rows }
+      ...(tested !== undefined
+        ? { testAccuracy: tested.correct / tested.rows, testLoss: tested.lossSum / tested.rows, testRows: tested.rows }
         : {}),
+      epochs: training.epochsRun,
+      bestEpoch: training.bestEpoch,
+      validationLoss: training.validationLoss,
+      validationAccuracy: training.validationAccuracy,
+      ...(training.validationRows !== undefined ? { validationRows: training.validationRows } : {}),
+      ...(heldOut !== undefined ? { majorityBaseline: majorityBaseline(heldOut.labelCounts) } : {}),
+      warnings: training.warnings,
       steps: training.losses.length,
       samples: training.samples,
       seconds,
@@ -131,6 +168,16 @@ interface SubmittedRound {
 
 class TrainingRun {
   readonly losses: number[] = [];
+  readonly validationLoss: number[] = [];
+  readonly validationAccuracy: number[] = [];
+  readonly warnings: string[] = [];
+  validationRows: number | undefined;
+  /** The validation scores of the kept epoch. */
+  bestValidation: Evaluation | undefined;
+  epochsRun = 0;
+  bestEpoch = -1;
+  /** Early stopping ended the run before `epochs`. */
+  stoppedEarly = false;
   samples = 0;
   trainSeconds = 0;
   maxPartitionsHeld = 0;
@@ -143,6 +190,9 @@ class TrainingRun {
   private readonly averageRound;
   private readonly roundSummary = taskOp('roundSummary');
   private readonly countRows = taskOp('countRows');
+  private readonly stopping: EarlyStopping;
+  /** The best epoch's checkpoint, held while later epochs train. */
+  private kept: Future<unknown> | undefined;
 
   constructor(
     private readonly client: Client,
@@ -151,12 +201,24 @@ class TrainingRun {
     taskOptions: { resources?: Record<string, number> },
     private readonly onProgress: TrainOptions['onProgress'],
     private readonly started: number,
+    /** Scores a checkpoint on the validation rows; undefined: no early stopping. */
+    private validate: ((state: Future<unknown>) => Promise<Evaluation>) | undefined,
   ) {
     this.trainRound = taskOp('trainRound', { ...taskOptions, name: 'trainRound' });
     this.averageRound = taskOp('averageRound');
+    this.stopping = new EarlyStopping(options.earlyStopping);
   }
 
-  /** Trains every epoch; resolves to the future of the final averaged checkpoint. */
+  /** Records a warning for the run's metrics and logs it. */
+  warn(warning: string): void {
+    this.warnings.push(warning);
+    log.warn({ run: this.run.id }, warning);
+  }
+
+  /**
+   * Trains until `epochs` or early stopping; resolves to the future of the checkpoint to keep: the epoch with the
+   * lowest validation loss, or the last one without validation.
+   */
   async fit(partitions: readonly Delayed<unknown>[]): Promise<Future<unknown>> {
     const { replicas, batchSize, syncEvery } = this.options;
     let state = this.client.compute(taskOp('initialCheckpoint', { name: 'initialCheckpoint' })(this.run));
@@ -181,8 +243,8 @@ class TrainingRun {
           return this.trainRound(this.run, state, plan.plan, ...plan.tables.map((t) => draw.tables[t] as Delayed<unknown>));
         });
         const [next, ...summaries] = this.client.compute([this.averageRound(...rounds), ...rounds.map((round) => this.roundSummary(round))]);
-        // Submitted: the new round holds what it needs, so the client's own references can go.
-        state.release();
+        // Submitted: the new round holds what it needs, so the client's own references can go (not the best one's).
+        if (state !== this.kept) state.release();
         window.release();
         state = next as Future<unknown>;
         steps += roundSteps;
@@ -191,13 +253,54 @@ class TrainingRun {
       }
       this.maxPartitionsHeld = Math.max(this.maxPartitionsHeld, window.maxHeld);
       await window.close();
+      if (steps === 0) {
+        // Not one step in a whole epoch: every later epoch would be the same, and the "trained" model the initial one.
+        throw new MlError('INVALID_ARGUMENT', `the training split has fewer rows than one step needs (replicas x batchSize = ${replicas * batchSize}); ` +
+          'use more data, a smaller batchSize or fewer replicas');
+      }
+      this.epochsRun = epoch + 1;
+      if (await this.endEpoch(epoch, steps, state)) {
+        this.stoppedEarly = epoch + 1 < this.options.epochs;
+        break;
+      }
     }
     while (this.inFlight.length > 0) await this.collect();
+    if (this.kept !== undefined && this.kept !== state) {
+      state.release();
+      state = this.kept;
+    }
+    this.kept = undefined;
+    this.bestEpoch = this.validationLoss.length > 0 ? this.stopping.bestEpoch : this.epochsRun - 1;
     await state.result();
     return state;
   }
 
+  /** Scores the epoch's checkpoint on the validation rows, keeps it if it is the best so far; true: stop now. */
+  private async endEpoch(epoch: number, step: number, state: Future<unknown>): Promise<boolean> {
+    if (this.validate === undefined) return false;
+    const scores = await this.validate(state);
+    if (scores.rows === 0) {
+      this.warn('the validation split has no rows: training runs every epoch without early stopping');
+      this.validate = undefined;
+      return false;
+    }
+    const loss = scores.lossSum / scores.rows;
+    this.validationRows = scores.rows;
+    this.validationLoss.push(loss);
+    this.validationAccuracy.push(scores.correct / scores.rows);
+    const verdict = this.stopping.observe(epoch, step, loss);
+    if (verdict.best) {
+      if (this.kept !== undefined) this.kept.release();
+      this.kept = state;
+      this.bestValidation = scores;
+    }
+    log.info({ run: this.run.id, epoch, validationLoss: loss, validationAccuracy: scores.correct / scores.rows, best: verdict.best,
+      rateScale: this.stopping.rateScale }, 'epoch done');
+    return verdict.stop;
+  }
+
   async close(): Promise<void> {
+    this.kept?.release();
     for (const round of this.inFlight.splice(0)) for (const summary of round.summaries) summary.release();
     for (const window of this.windows) await window.close();
   }
@@ -241,7 +344,7 @@ class TrainingRun {
 
   private rateAt(step: number): number {
     const rate = this.options.learningRate;
-    const value = typeof rate === 'number' ? rate : rate(step);
+    const value = (typeof rate === 'number' ? rate : rate(step)) * this.stopping.rateScale;
     if (!Number.isFinite(value) || value < 0) throw new MlError('INVALID_ARGUMENT', `learning rate schedule gave ${value} at step ${step}`);
     return value;
   }
@@ -277,11 +380,11 @@ async function evaluate(
 ): Promise<Evaluation> {
   const evaluateOp = taskOp('evaluatePartition', { ...taskOptions, name: 'evaluatePartition' });
   const sum = taskOp('sumEvaluations');
-  let total: Evaluation = { rows: 0, lossSum: 0, correct: 0 };
+  let total: Evaluation = { rows: 0, lossSum: 0, correct: 0, labelCounts: [] };
   for (let i = 0; i < parts.length; i += window) {
     const batch = parts.slice(i, i + window).map((part) => evaluateOp(run, state, part));
     const [partial] = (await client.computeDelayed([sum(...batch)])) as [Evaluation];
-    total = { rows: total.rows + partial.rows, lossSum: total.lossSum + partial.lossSum, correct: total.correct + partial.correct };
+    total = addEvaluations(total, partial);
   }
   return total;
 }

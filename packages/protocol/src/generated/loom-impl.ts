@@ -3594,7 +3594,6 @@ export const loom = $root.loom = (() => {
              * @property {Array.<loom.v1.IFunctionDef>|null} [functions] SchedulerToWorker functions
              * @property {Array.<loom.v1.IComputeTask>|null} [compute] SchedulerToWorker compute
              * @property {Array.<string>|null} [freeKeys] SchedulerToWorker freeKeys
-             * @property {Array.<string>|null} [cancelKeys] SchedulerToWorker cancelKeys
              * @property {boolean|null} [shutdown] SchedulerToWorker shutdown
              * @property {Array.<loom.v1.ICancelTask>|null} [cancel] SchedulerToWorker cancel
              */
@@ -3611,7 +3610,6 @@ export const loom = $root.loom = (() => {
                 this.functions = [];
                 this.compute = [];
                 this.freeKeys = [];
-                this.cancelKeys = [];
                 this.cancel = [];
                 if (p)
                     for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
@@ -3650,14 +3648,6 @@ export const loom = $root.loom = (() => {
              * @instance
              */
             SchedulerToWorker.prototype.freeKeys = $util.emptyArray;
-
-            /**
-             * SchedulerToWorker cancelKeys.
-             * @member {Array.<string>} cancelKeys
-             * @memberof loom.v1.SchedulerToWorker
-             * @instance
-             */
-            SchedulerToWorker.prototype.cancelKeys = $util.emptyArray;
 
             /**
              * SchedulerToWorker shutdown.
@@ -3704,10 +3694,6 @@ export const loom = $root.loom = (() => {
                 if (m.freeKeys != null && m.freeKeys.length) {
                     for (var i = 0; i < m.freeKeys.length; ++i)
                         w.uint32(34).string(m.freeKeys[i]);
-                }
-                if (m.cancelKeys != null && m.cancelKeys.length) {
-                    for (var i = 0; i < m.cancelKeys.length; ++i)
-                        w.uint32(42).string(m.cancelKeys[i]);
                 }
                 if (m.shutdown != null && Object.hasOwnProperty.call(m, "shutdown"))
                     w.uint32(48).bool(m.shutdown);
@@ -3772,12 +3758,6 @@ export const loom = $root.loom = (() => {
                             if (!(m.freeKeys && m.freeKeys.length))
                                 m.freeKeys = [];
                             m.freeKeys.push(r.string());
-                            break;
-                        }
-                    case 5: {
-                            if (!(m.cancelKeys && m.cancelKeys.length))
-                                m.cancelKeys = [];
-                            m.cancelKeys.push(r.string());
                             break;
                         }
                     case 6: {
@@ -3967,6 +3947,7 @@ export const loom = $root.loom = (() => {
              * @property {string|null} [workerId] WorkerWelcome workerId
              * @property {number|null} [heartbeatIntervalMs] WorkerWelcome heartbeatIntervalMs
              * @property {number|null} [inlineValueBytes] WorkerWelcome inlineValueBytes
+             * @property {number|null} [maxMessageBytes] WorkerWelcome maxMessageBytes
              */
 
             /**
@@ -4009,6 +3990,14 @@ export const loom = $root.loom = (() => {
             WorkerWelcome.prototype.inlineValueBytes = 0;
 
             /**
+             * WorkerWelcome maxMessageBytes.
+             * @member {number} maxMessageBytes
+             * @memberof loom.v1.WorkerWelcome
+             * @instance
+             */
+            WorkerWelcome.prototype.maxMessageBytes = 0;
+
+            /**
              * Encodes the specified WorkerWelcome message. Does not implicitly {@link loom.v1.WorkerWelcome.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.WorkerWelcome
@@ -4030,6 +4019,8 @@ export const loom = $root.loom = (() => {
                     w.uint32(17).double(m.heartbeatIntervalMs);
                 if (m.inlineValueBytes != null && Object.hasOwnProperty.call(m, "inlineValueBytes"))
                     w.uint32(25).double(m.inlineValueBytes);
+                if (m.maxMessageBytes != null && Object.hasOwnProperty.call(m, "maxMessageBytes"))
+                    w.uint32(33).double(m.maxMessageBytes);
                 return w;
             };
 
@@ -4077,6 +4068,10 @@ export const loom = $root.loom = (() => {
                         }
                     case 3: {
                             m.inlineValueBytes = r.double();
+                            break;
+                        }
+                    case 4: {
+                            m.maxMessageBytes = r.double();
                             break;
                         }
                     default:

@@ -408,7 +408,6 @@ export declare namespace loom {
             functions?: (loom.v1.IFunctionDef[]|null);
             compute?: (loom.v1.IComputeTask[]|null);
             freeKeys?: (string[]|null);
-            cancelKeys?: (string[]|null);
             shutdown?: (boolean|null);
             cancel?: (loom.v1.ICancelTask[]|null);
         }
@@ -419,7 +418,6 @@ export declare namespace loom {
             public functions: loom.v1.IFunctionDef[];
             public compute: loom.v1.IComputeTask[];
             public freeKeys: string[];
-            public cancelKeys: string[];
             public shutdown: boolean;
             public cancel: loom.v1.ICancelTask[];
             public static encode(m: loom.v1.ISchedulerToWorker, w?: $protobuf.Writer): $protobuf.Writer;
@@ -445,6 +443,7 @@ export declare namespace loom {
             workerId?: (string|null);
             heartbeatIntervalMs?: (number|null);
             inlineValueBytes?: (number|null);
+            maxMessageBytes?: (number|null);
         }
 
         class WorkerWelcome implements IWorkerWelcome {
@@ -452,6 +451,7 @@ export declare namespace loom {
             public workerId: string;
             public heartbeatIntervalMs: number;
             public inlineValueBytes: number;
+            public maxMessageBytes: number;
             public static encode(m: loom.v1.IWorkerWelcome, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.WorkerWelcome;
             public static getTypeUrl(typeUrlPrefix?: string): string;

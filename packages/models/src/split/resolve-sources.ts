@@ -1,0 +1,86 @@
+// Checking that a split's sources exist before any work starts: each database name resolves to a connection
+// string, each file is a readable regular file. Each distinct name is checked once; a problem is reported on
+// every row that names it, so the user sees each row that will not train.
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import type { SplitProblem } from './split-error.js';
+
+/** Database name to PostgreSQL connection string; unknown is a missing key, `undefined`, or a throw. */
+export type Connections = ReadonlyMap<string, string> | Readonly<Record<string, string>> | ((database: string) => string | undefined);
+
+/** Files stat'ed at a time: enough to hide latency on network disks, few enough not to exhaust descriptors. */
+const FILE_CHECKS_AT_ONCE = 16;
+
+/** A row that names a database or a file, whatever else is wrong with it: that is checked all the same. */
+export type SourcedRow = { row: number; id: string | undefined } & ({ database: string; file?: undefined } | { file: string; database?: undefined });
+
+export interface ResolvedSources {
+  /** Connection string by database name, for the databases that resolved. */
+  connections: Map<string, string>;
+  problems: SplitProblem[];
+}
+
+/** Resolves each distinct database (when `connections` is given) and checks each distinct file. */
+export async function resolveSources(rows: readonly SourcedRow[], connections: Connections | undefined): Promise<ResolvedSources> {
+  const databases = new Map<string, string | Error>();
+  const files = new Set<string>();
+  for (const { file, database } of rows) {
+    if (file !== undefined) files.add(file);
+    else if (connections !== undefined && !databases.has(database)) databases.set(database, connectionFor(connections, database));
+  }
+  const checked = await mapBounded([...files], FILE_CHECKS_AT_ONCE, async (file) => [file, await unreadable(file)] as const);
+  const unreadableFiles = new Map(checked.filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
+
+  const problems: SplitProblem[] = [];
+  for (const { row, id, file, database } of rows) {
+    const connection = database === undefined ? undefined : databases.get(database);
+    const why = file !== undefined ? unreadableFiles.get(file) : connection instanceof Error ? connection.message : undefined;
+    if (why === undefined) continue;
+    const column = file !== undefined ? 'file' : 'database';
+    problems.push(id === undefined ? { row, column, message: why } : { row, id, column, message: why });
+  }
+  const resolved = new Map<string, string>();
+  for (const [database, connection] of databases) if (typeof connection === 'string') resolved.set(database, connection);
+  return { connections: resolved, problems };
+}
+
+function connectionFor(connections: Connections, database: string): string | Error {
+  let connection: string | undefined;
+  try {
+    if (typeof connections === 'function') connection = connections(database);
+    else if (connections instanceof Map) connection = connections.get(database);
+    else connection = Object.hasOwn(connections, database) ? (connections as Readonly<Record<string, string>>)[database] : undefined;
+  } catch (error) {
+    return new Error(`unknown database ${JSON.stringify(database)}: connections threw: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (typeof connection !== 'string' || connection === '') return new Error(`unknown database ${JSON.stringify(database)}: connections has no connection string for it`);
+  return connection;
+}
+
+/** Why a file cannot be read, or undefined when it can. */
+async function unreadable(file: string): Promise<string | undefined> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) return `${file} is not a regular file`;
+    await access(file, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `${file} does not exist`;
+    if (code === 'EACCES') return `${file} is not readable`;
+    return `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}

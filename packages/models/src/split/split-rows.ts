@@ -1,0 +1,203 @@
+// Checking a split spec's rows and turning them into slices: ids present and unique, sources named, range
+// bounds parsed, each range ordered, train and test disjoint. Databases and files are checked afterwards
+// (resolve-sources.ts), once per distinct name. Every problem is collected; none stops the others.
+import { DataType, type Vector } from 'apache-arrow';
+import { parseRangeText, formatRangeValue, type RangeKind, type RangeValue } from './range-value.js';
+import { RANGE_COLUMNS, type RangeColumn, type SplitHeader } from './split-header.js';
+import type { SplitSlice, SliceSource, TimeRange } from './split.js';
+import type { SplitProblem } from './split-error.js';
+import type { SourcedRow } from './resolve-sources.js';
+
+export interface CheckedRows {
+  /** One per row that passed every row check; a row with a problem has none. */
+  slices: SplitSlice[];
+  /** Every row that names a source, for the source checks (which report on rows with other problems too). */
+  sourced: SourcedRow[];
+  problems: SplitProblem[];
+}
+
+export interface RowCheckOptions {
+  header: SplitHeader;
+  timeColumn: string;
+  /** Resolves a file row's path (relative paths against the split file's directory). */
+  resolveFile: (file: string) => string;
+}
+
+/** `columns` are the split's columns by name; `numRows` their length. */
+export function checkRows(columns: ReadonlyMap<string, Vector>, numRows: number, options: RowCheckOptions): CheckedRows {
+  const { header } = options;
+  const column = (name: string): Vector | undefined => (header.present.has(name) ? columns.get(name) : undefined);
+  const ids = column('id');
+  const ranges = RANGE_COLUMNS.map((name) => column(name));
+  const database = header.shape === 'database' ? column('database') : undefined;
+  const tableName = header.shape === 'database' ? column('table') : undefined;
+  const file = header.shape === 'file' ? column('file') : undefined;
+  const valueColumn = column('column');
+  const extras = header.extraColumns.map((name) => [name, columns.get(name)] as const);
+
+  const slices: SplitSlice[] = [];
+  const sourced: SourcedRow[] = [];
+  const problems: SplitProblem[] = [];
+  const firstRowOf = new Map<string, number>();
+  // Splits name few sources and few distinct bounds over many rows: one source object per source (shared by
+  // its slices) and one parse per distinct bound text.
+  const sources = new Map<string, { source: SliceSource; key: string }>();
+  const sourceOf = (lookup: string, make: () => SliceSource): { source: SliceSource; key: string } => {
+    let known = sources.get(lookup);
+    if (known === undefined) {
+      const source = make();
+      known = { source, key: JSON.stringify(source.kind === 'file' ? ['file', source.file] : ['database', source.database, source.table]) };
+      sources.set(lookup, known);
+    }
+    return known;
+  };
+  const parsedBounds = new Map<string, RangeValue | string>();
+  for (let i = 0; i < numRows; i++) {
+    const row = i + 1;
+    const id = ids === undefined ? undefined : textOf(ids.get(i));
+    const rowProblems: SplitProblem[] = [];
+    const problem = (columnName: string, message: string): void => {
+      rowProblems.push(id === undefined ? { row, column: columnName, message } : { row, id, column: columnName, message });
+    };
+    if (ids !== undefined) {
+      if (id === undefined) problem('id', 'missing value');
+      else {
+        const first = firstRowOf.get(id);
+        if (first !== undefined) problem('id', `duplicate id (first at row ${first})`);
+        else firstRowOf.set(id, row);
+      }
+    }
+    const required = (vector: Vector | undefined, name: string): string | undefined => {
+      if (vector === undefined) return undefined;
+      const text = textOf(vector.get(i));
+      if (text === undefined) problem(name, 'missing value');
+      return text;
+    };
+    let source: SliceSource | undefined;
+    let sourceKey = '';
+    if (header.shape === 'database') {
+      const db = required(database, 'database');
+      const tbl = required(tableName, 'table');
+      if (db !== undefined) sourced.push({ row, id, database: db });
+      if (db !== undefined && tbl !== undefined) {
+        ({ source, key: sourceKey } = sourceOf(`d\u0000${db}\u0000${tbl}`, () => ({ kind: 'database', database: db, table: tbl })));
+      }
+    } else if (header.shape === 'file') {
+      const path = required(file, 'file');
+      if (path !== undefined) {
+        ({ source, key: sourceKey } = sourceOf(`f\u0000${path}`, () => ({ kind: 'file', file: options.resolveFile(path) })));
+        sourced.push({ row, id, file: (source as { file: string }).file });
+      }
+    }
+    const value = header.shape === 'database' ? required(valueColumn, 'column') : valueColumn === undefined ? undefined : textOf(valueColumn.get(i));
+    if (value !== undefined && value === options.timeColumn) problem('column', `names the time column '${options.timeColumn}'; it must name a value column`);
+
+    const bounds = ranges.map((vector, c) => {
+      if (vector === undefined) return undefined;
+      const parsed = rangeValueOf(vector, i, parsedBounds);
+      if (typeof parsed === 'string') {
+        problem(RANGE_COLUMNS[c] as RangeColumn, parsed);
+        return undefined;
+      }
+      return parsed;
+    });
+    const rangeKind = checkRanges(bounds, problem);
+
+    if (rowProblems.length > 0) {
+      problems.push(...rowProblems);
+      continue;
+    }
+    if (id === undefined || source === undefined || rangeKind === undefined) continue; // header problems: reported there
+    const [trainFrom, trainTo, testFrom, testTo] = bounds as RangeValue[];
+    const extra: Record<string, string> = {};
+    for (const [name, vector] of extras) {
+      const text = vector === undefined ? undefined : textOf(vector.get(i), false);
+      if (text !== undefined) extra[name] = text;
+    }
+    slices.push({
+      id,
+      row,
+      source,
+      sourceKey,
+      column: value,
+      rangeKind,
+      trainRange: { from: (trainFrom as RangeValue).value, to: (trainTo as RangeValue).value },
+      testRange: { from: (testFrom as RangeValue).value, to: (testTo as RangeValue).value },
+      extra,
+    });
+  }
+  return { slices: checkSourceKinds(slices, problems), sourced, problems };
+}
+
+/** One source has one time column, so its slices' bounds are all timestamps or all numbers (the first row's). */
+function checkSourceKinds(slices: SplitSlice[], problems: SplitProblem[]): SplitSlice[] {
+  const kindOf = new Map<string, SplitSlice>();
+  return slices.filter((slice) => {
+    const first = kindOf.get(slice.sourceKey);
+    if (first === undefined) kindOf.set(slice.sourceKey, slice);
+    else if (first.rangeKind !== slice.rangeKind) {
+      const message = `bounds are ${slice.rangeKind === 'timestamp' ? 'timestamps' : 'numbers'}, but row ${first.row} of the same source gives ${first.rangeKind === 'timestamp' ? 'timestamps' : 'numbers'}`;
+      problems.push({ row: slice.row, id: slice.id, column: 'train_from', message });
+      return false;
+    }
+    return true;
+  });
+}
+
+/** Kinds agree, each range is ordered, train and test are disjoint; the row's range kind when all hold. */
+function checkRanges(bounds: Array<RangeValue | undefined>, problem: (column: string, message: string) => void): RangeKind | undefined {
+  if (bounds.some((bound) => bound === undefined)) return undefined;
+  const [trainFrom, trainTo, testFrom, testTo] = bounds as RangeValue[] as [RangeValue, RangeValue, RangeValue, RangeValue];
+  const kind = trainFrom.kind;
+  const odd = RANGE_COLUMNS.find((_, c) => (bounds[c] as RangeValue).kind !== kind);
+  if (odd !== undefined) {
+    problem(odd, `is a ${kindName(kind === 'timestamp' ? 'number' : 'timestamp')} while train_from is a ${kindName(kind)}; a row's bounds are all timestamps or all numbers`);
+    return undefined;
+  }
+  const train: TimeRange = { from: trainFrom.value, to: trainTo.value };
+  const test: TimeRange = { from: testFrom.value, to: testTo.value };
+  const show = (range: TimeRange): string => `[${formatRangeValue(range.from, kind)}, ${formatRangeValue(range.to, kind)})`;
+  let ordered = true;
+  if (train.from > train.to) {
+    problem('train_to', `train_to ${formatRangeValue(train.to, kind)} is before train_from ${formatRangeValue(train.from, kind)}`);
+    ordered = false;
+  }
+  if (test.from > test.to) {
+    problem('test_to', `test_to ${formatRangeValue(test.to, kind)} is before test_from ${formatRangeValue(test.from, kind)}`);
+    ordered = false;
+  }
+  // Ranges are half-open, so a test range may start exactly where the train range ends.
+  if (ordered && train.from < test.to && test.from < train.to) {
+    problem('test_from', `the train range ${show(train)} and the test range ${show(test)} overlap`);
+    return undefined;
+  }
+  return ordered ? kind : undefined;
+}
+
+function kindName(kind: RangeKind): string {
+  return kind === 'timestamp' ? 'timestamp' : 'number';
+}
+
+/** A range bound from an Arrow cell: timestamp and date columns are timestamps, numeric columns numbers. */
+function rangeValueOf(vector: Vector, i: number, parsed: Map<string, RangeValue | string>): RangeValue | string {
+  const cell: unknown = vector.get(i);
+  if (cell === null || cell === undefined) return 'missing value';
+  if (DataType.isTimestamp(vector.type) || DataType.isDate(vector.type)) return { kind: 'timestamp', value: Number(cell) };
+  if (typeof cell === 'number') return Number.isFinite(cell) ? { kind: 'number', value: cell } : `not a finite number: ${cell}`;
+  if (typeof cell === 'bigint') {
+    return Number.isSafeInteger(Number(cell)) ? { kind: 'number', value: Number(cell) } : `integer ${cell} is too large to be exact as a double`;
+  }
+  if (typeof cell === 'string') {
+    let value = parsed.get(cell);
+    if (value === undefined) parsed.set(cell, (value = parseRangeText(cell)));
+    return value;
+  }
+  return `not a timestamp or a number: ${String(cell)}`;
+}
+
+/** A text cell, or undefined for a missing one (null, or blank when `blankIsMissing`). */
+function textOf(cell: unknown, blankIsMissing = true): string | undefined {
+  if (cell === null || cell === undefined) return undefined;
+  const text = typeof cell === 'string' ? cell : String(cell);
+  return blankIsMissing && text.trim() === '' ? undefined : text;
+}

@@ -1,0 +1,100 @@
+// Model id -> row, built over the id columns' utf8 bytes as they lie in the loaded files: an open-addressing
+// hash table of row numbers (4 bytes a slot), with no JavaScript string per model. A Map<string, number> of
+// 250,000 ids costs a string and an entry each, tens of MB and most of the load time; this costs ~2 MB.
+import type { Utf8Column } from './record-view.js';
+
+/** FNV-1a over bytes [start, end). */
+function hashBytes(bytes: Uint8Array, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
+  return hash >>> 0;
+}
+
+/** Which of consecutive parts starting at `starts` (ascending, starts[0] = 0) holds `row`: a binary search. */
+export function partOf(starts: ArrayLike<number>, row: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] as number) <= row) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+export class IdIndex {
+  /** Row + 1 per slot; 0 is empty. */
+  readonly #slots: Int32Array;
+  readonly #mask: number;
+  readonly #columns: readonly Utf8Column[];
+  /** First row of each column (a file's record batch). */
+  readonly #starts: Int32Array;
+  #scratch = Buffer.alloc(256);
+  /** An id that appeared twice, found while building (undefined when ids are unique). */
+  duplicate: string | undefined;
+
+  /** Indexes every id of `columns`, rows numbered across them in order. */
+  constructor(columns: readonly Utf8Column[], lengths: readonly number[]) {
+    const total = lengths.reduce((sum, n) => sum + n, 0);
+    let size = 16;
+    while (size < total * 2) size *= 2;
+    this.#slots = new Int32Array(size);
+    this.#mask = size - 1;
+    this.#columns = columns;
+    this.#starts = new Int32Array(columns.length);
+    let row = 0;
+    columns.forEach((column, c) => {
+      this.#starts[c] = row;
+      const n = lengths[c] as number;
+      for (let i = 0; i < n; i++, row++) this.#insert(column, i, row);
+    });
+  }
+
+  /** The row of `id`, or undefined. */
+  get(id: string): number | undefined {
+    const length = Buffer.byteLength(id, 'utf8');
+    if (length > this.#scratch.length) this.#scratch = Buffer.alloc(length * 2);
+    const key = this.#scratch;
+    key.write(id, 0, 'utf8');
+    let slot = hashBytes(key, 0, length) & this.#mask;
+    for (;;) {
+      const entry = this.#slots[slot] as number;
+      if (entry === 0) return undefined;
+      const [column, local] = this.#locate(entry - 1);
+      const start = column.start(local);
+      if (column.end(local) - start === length && column.bytes.compare(key, 0, length, start, start + length) === 0) return entry - 1;
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  #insert(column: Utf8Column, local: number, row: number): void {
+    const bytes = column.bytes;
+    const start = column.start(local);
+    const end = column.end(local);
+    let slot = hashBytes(bytes, start, end) & this.#mask;
+    for (;;) {
+      const entry = this.#slots[slot] as number;
+      if (entry === 0) {
+        this.#slots[slot] = row + 1;
+        return;
+      }
+      const [other, otherLocal] = this.#locate(entry - 1);
+      const otherStart = other.start(otherLocal);
+      if (other.end(otherLocal) - otherStart === end - start && other.bytes.compare(bytes, start, end, otherStart, other.end(otherLocal)) === 0) {
+        this.duplicate ??= column.get(local);
+        return;
+      }
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
+  #locate(row: number): [Utf8Column, number] {
+    const c = partOf(this.#starts, row);
+    return [this.#columns[c] as Utf8Column, row - (this.#starts[c] as number)];
+  }
+
+  /** Bytes the index itself holds. */
+  get byteLength(): number {
+    return this.#slots.byteLength;
+  }
+}

@@ -1,0 +1,202 @@
+// Writing store files. The encoder fills each column's buffers from a RowSource: either records as trained
+// (writeBatch) or rows gathered from files already written (publish, carry-forward), which copies bytes and
+// numbers column by column without building an object per model.
+import {
+  Field,
+  FixedSizeList,
+  Float64,
+  Int32,
+  List,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  tableToIPC,
+  TimestampMillisecond,
+  Utf8,
+  type Data,
+  type DataType,
+} from 'apache-arrow';
+import type { ModelRecord } from './model-record.js';
+import type { RecordsView, Utf8Column } from './record-view.js';
+import { COUNT_COLUMNS, EXTRA_PREFIX, FLOAT_COLUMNS, FORMAT_KEY, FORMAT_VERSION, TEXT_COLUMNS, TRAINED_AT, type RecordLayout } from './record-schema.js';
+
+/** Column-wise access to the rows being encoded. */
+export interface RowSource {
+  readonly length: number;
+  /** Byte length of each cell of a utf8 column (-1 for null), and a writer of a cell's bytes. */
+  text(name: string): { bytes(i: number): number; write(i: number, target: Buffer, at: number): number };
+  number(name: string): (i: number) => number;
+  params(i: number): Float64Array;
+  /** Writes trained_at of every row as little-endian int32 pairs. */
+  trainedAt(words: Int32Array): void;
+}
+
+/** Records as trained, all written at `trainedAt`. */
+export class RecordRows implements RowSource {
+  constructor(
+    readonly records: readonly ModelRecord[],
+    readonly trainedAtMs: number,
+  ) {}
+
+  get length(): number {
+    return this.records.length;
+  }
+
+  text(name: string): ReturnType<RowSource['text']> {
+    const builtin = TEXT_COLUMNS.find(([column]) => column === name)?.[1];
+    const key = name.slice(EXTRA_PREFIX.length);
+    const cell = builtin ?? ((r: ModelRecord): string | undefined => (Object.hasOwn(r.extra, key) ? r.extra[key] : undefined));
+    return {
+      bytes: (i) => {
+        const value = cell(this.records[i] as ModelRecord);
+        return value === undefined ? -1 : Buffer.byteLength(value, 'utf8');
+      },
+      write: (i, target, at) => target.write(cell(this.records[i] as ModelRecord) as string, at, 'utf8'),
+    };
+  }
+
+  number(name: string): (i: number) => number {
+    const cell = [...FLOAT_COLUMNS, ...COUNT_COLUMNS].find(([column]) => column === name)?.[1] as (r: ModelRecord) => number;
+    return (i) => cell(this.records[i] as ModelRecord);
+  }
+
+  params(i: number): Float64Array {
+    return (this.records[i] as ModelRecord).params;
+  }
+
+  trainedAt(words: Int32Array): void {
+    const one = new Int32Array(BigInt64Array.of(BigInt(Math.round(this.trainedAtMs))).buffer);
+    for (let i = 0; i < this.length; i++) words.set(one, 2 * i);
+  }
+}
+
+/** Rows picked from decoded files: row k is row `rows[k]` of `views[viewOf[k]]`. */
+export class ViewRows implements RowSource {
+  readonly #views: RecordsView[] = [];
+  readonly #viewIndex = new Map<RecordsView, number>();
+  #viewOf: number[] = [];
+  #rows: number[] = [];
+
+  get length(): number {
+    return this.#rows.length;
+  }
+
+  add(view: RecordsView, row: number): void {
+    let index = this.#viewIndex.get(view);
+    if (index === undefined) {
+      index = this.#views.length;
+      this.#views.push(view);
+      this.#viewIndex.set(view, index);
+    }
+    this.#viewOf.push(index);
+    this.#rows.push(row);
+  }
+
+  clear(): void {
+    this.#views.length = 0;
+    this.#viewIndex.clear();
+    this.#viewOf = [];
+    this.#rows = [];
+  }
+
+  text(name: string): ReturnType<RowSource['text']> {
+    const columns: Array<Utf8Column | undefined> = this.#views.map((view) => view.text(name));
+    const viewOf = this.#viewOf;
+    const rows = this.#rows;
+    return {
+      bytes: (i) => columns[viewOf[i] as number]?.byteLength(rows[i] as number) ?? -1,
+      write: (i, target, at) => (columns[viewOf[i] as number] as Utf8Column).copyTo(rows[i] as number, target, at),
+    };
+  }
+
+  number(name: string): (i: number) => number {
+    const count = COUNT_COLUMNS.some(([column]) => column === name);
+    const columns = this.#views.map((view) => (count ? view.counts(name) : view.floats(name)));
+    const viewOf = this.#viewOf;
+    const rows = this.#rows;
+    return (i) => (columns[viewOf[i] as number] as Float64Array | Int32Array)[rows[i] as number] as number;
+  }
+
+  params(i: number): Float64Array {
+    return (this.#views[this.#viewOf[i] as number] as RecordsView).params(this.#rows[i] as number);
+  }
+
+  trainedAt(words: Int32Array): void {
+    for (let i = 0; i < this.length; i++) {
+      const source = (this.#views[this.#viewOf[i] as number] as RecordsView).trainedAtWords;
+      const row = this.#rows[i] as number;
+      words[2 * i] = source[2 * row] as number;
+      words[2 * i + 1] = source[2 * row + 1] as number;
+    }
+  }
+}
+
+/** An Arrow IPC file (one record batch) holding the rows of `source` in `layout`. */
+export function encodeRows(source: RowSource, layout: RecordLayout): Uint8Array {
+  const n = source.length;
+  const fields: Field[] = [];
+  const columns: Data[] = [];
+  const add = (name: string, type: DataType, data: Data, nullable = false): void => {
+    fields.push(new Field(name, type, nullable));
+    columns.push(data);
+  };
+  for (const [name] of TEXT_COLUMNS) add(name, new Utf8(), utf8Data(source, name));
+  const params = paramsData(source, layout.paramWidth);
+  add('params', params.type, params);
+  for (const [name] of FLOAT_COLUMNS) {
+    const cell = source.number(name);
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = cell(i);
+    add(name, new Float64(), makeData({ type: new Float64(), length: n, data: values }));
+  }
+  for (const [name] of COUNT_COLUMNS) {
+    const cell = source.number(name);
+    const values = new Int32Array(n);
+    for (let i = 0; i < n; i++) values[i] = cell(i);
+    add(name, new Int32(), makeData({ type: new Int32(), length: n, data: values }));
+  }
+  const trainedAt = new BigInt64Array(n);
+  source.trainedAt(new Int32Array(trainedAt.buffer));
+  add(TRAINED_AT, new TimestampMillisecond(), makeData({ type: new TimestampMillisecond(), length: n, data: trainedAt }));
+  for (const key of layout.extraKeys) add(`${EXTRA_PREFIX}${key}`, new Utf8(), utf8Data(source, `${EXTRA_PREFIX}${key}`), true);
+
+  const schema = new Schema(fields, new Map([[FORMAT_KEY, FORMAT_VERSION]]));
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns }));
+  return tableToIPC(new Table(schema, [batch]), 'file');
+}
+
+function paramsData(source: RowSource, width: number | undefined): Data {
+  const n = source.length;
+  const item = new Field<Float64>('item', new Float64(), false);
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = (offsets[i] as number) + source.params(i).length;
+  const values = new Float64Array(offsets[n] as number);
+  for (let i = 0; i < n; i++) values.set(source.params(i), offsets[i] as number);
+  const child = makeData({ type: new Float64(), length: values.length, data: values });
+  if (width !== undefined) return makeData({ type: new FixedSizeList<Float64>(width, item), length: n, nullCount: 0, child });
+  return makeData({ type: new List<Float64>(item), length: n, nullCount: 0, valueOffsets: offsets, child });
+}
+
+/** A Utf8 column of `source`; cells of byte length -1 are null. */
+function utf8Data(source: RowSource, name: string): Data {
+  const n = source.length;
+  const cells = source.text(name);
+  const offsets = new Int32Array(n + 1);
+  let nulls = 0;
+  for (let i = 0; i < n; i++) {
+    const bytes = cells.bytes(i);
+    if (bytes < 0) nulls++;
+    offsets[i + 1] = (offsets[i] as number) + Math.max(0, bytes);
+  }
+  const data = Buffer.allocUnsafe(offsets[n] as number);
+  const validity = nulls === 0 ? undefined : new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) {
+    if (offsets[i + 1] === offsets[i] && cells.bytes(i) < 0) continue;
+    cells.write(i, data, offsets[i] as number);
+    if (validity) validity[i >> 3] = (validity[i >> 3] as number) | (1 << (i & 7));
+  }
+  const view = new Uint8Array(data.buffer, data.byteOffset, data.length);
+  return makeData({ type: new Utf8(), length: n, nullCount: nulls, valueOffsets: offsets, data: view, ...(validity ? { nullBitmap: validity } : {}) });
+}

@@ -1,0 +1,106 @@
+// A batch's Parquet source: one scan of the file reading only the time column and the batch's value columns,
+// and only the row groups whose time statistics meet the ranges the batch's slices need. Columns arrive as
+// hyparquet's decoded chunks (typed arrays for plain doubles) and are copied once into Float64Arrays.
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type ColumnData, type FileMetaData, type SchemaElement } from 'hyparquet';
+import type { BatchSourceSpec } from '../train-many/batch-wire.js';
+import { copyDoubles, inTimeOrder, toDouble, unionOfRanges, type Problem, type SourceRead } from './source-data.js';
+
+/** Timestamps and dates as ms since the epoch (numbers), not Date objects: no object per value. */
+const PARSERS = {
+  timestampFromMilliseconds: (millis: bigint) => Number(millis),
+  timestampFromMicroseconds: (micros: bigint) => Number(micros) / 1e3,
+  timestampFromNanoseconds: (nanos: bigint) => Number(nanos) / 1e6,
+  dateFromDays: (days: number) => days * 86_400_000,
+};
+
+export async function readParquet(spec: BatchSourceSpec, timeColumn: string, ranges: Float64Array): Promise<SourceRead> {
+  const path = (spec.source as { file: string }).file;
+  let file;
+  let metadata: FileMetaData;
+  try {
+    file = await asyncBufferFromFile(path);
+    metadata = await parquetMetadataAsync(file, { parsers: PARSERS });
+  } catch (error) {
+    return { code: 'SOURCE_FAILED', message: `cannot read ${path} as Parquet: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  const leaves = metadata.schema.slice(1).filter((element) => (element.num_children ?? 0) === 0);
+  const byName = new Map(leaves.map((element) => [element.name, element]));
+  const time = byName.get(timeColumn);
+  if (time === undefined) return { code: 'BAD_TIME_COLUMN', message: `${path} has no time column ${JSON.stringify(timeColumn)}` };
+  const timeKind = timeKindOf(time);
+  if (timeKind !== spec.rangeKind) {
+    const what = timeKind === undefined ? 'neither a timestamp nor a number' : timeKind === 'timestamp' ? 'a timestamp' : 'a number';
+    return { code: 'BAD_TIME_COLUMN', message: `the time column ${JSON.stringify(timeColumn)} of ${path} is ${what}, but the split's bounds are ${spec.rangeKind === 'timestamp' ? 'timestamps' : 'numbers'}` };
+  }
+  const valueColumns = leaves.filter((element) => element.name !== timeColumn);
+  const resolved = spec.columns.map((column): string | Problem => {
+    if (column === null) {
+      if (valueColumns.length === 1) return (valueColumns[0] as SchemaElement).name;
+      return { code: 'MISSING_COLUMN', message: `${path} has ${valueColumns.length} value columns besides ${JSON.stringify(timeColumn)}; the split must name one in its column field` };
+    }
+    const element = byName.get(column);
+    if (element === undefined || column === timeColumn) return { code: 'MISSING_COLUMN', message: `${path} has no column ${JSON.stringify(column)}` };
+    if (!isNumeric(element)) return { code: 'NOT_NUMERIC', message: `column ${JSON.stringify(column)} of ${path} is not numeric` };
+    return column;
+  });
+  const names = [...new Set(resolved.filter((column): column is string => typeof column === 'string'))];
+  const [rowStart, rowEnd] = rowSpan(metadata, leaves.indexOf(time), unionOfRanges(ranges, spec.first, spec.count));
+  const chunks = new Map<string, ColumnData[]>([timeColumn, ...names].map((name) => [name, []]));
+  if (rowEnd > rowStart) {
+    try {
+      await parquetRead({ file, metadata, columns: [timeColumn, ...names], rowStart, rowEnd, parsers: PARSERS, onChunk: (chunk) => chunks.get(chunk.columnName)?.push(chunk) });
+    } catch (error) {
+      return { code: 'SOURCE_FAILED', message: `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+  const length = Math.max(0, rowEnd - rowStart);
+  const assemble = (name: string): Float64Array => {
+    const out = new Float64Array(length).fill(NaN);
+    for (const chunk of chunks.get(name) ?? []) {
+      // A chunk may hold rows outside [rowStart, rowEnd): copy only the overlap.
+      const from = Math.max(chunk.rowStart, rowStart);
+      const to = Math.min(chunk.rowEnd, rowEnd);
+      if (to > from) copyDoubles(chunk.columnData as ArrayLike<unknown>, from - chunk.rowStart, to - chunk.rowStart, out, from - rowStart);
+    }
+    return out;
+  };
+  const values = new Map(names.map((name) => [name, assemble(name)]));
+  return inTimeOrder(assemble(timeColumn), resolved.map((column) => (typeof column === 'string' ? (values.get(column) as Float64Array) : column)));
+}
+
+function timeKindOf(element: SchemaElement): 'timestamp' | 'number' | undefined {
+  const logical = element.logical_type?.type;
+  const converted = element.converted_type;
+  if (logical === 'TIMESTAMP' || logical === 'DATE' || converted === 'TIMESTAMP_MILLIS' || converted === 'TIMESTAMP_MICROS' || converted === 'DATE' || element.type === 'INT96') return 'timestamp';
+  return isNumeric(element) ? 'number' : undefined;
+}
+
+function isNumeric(element: SchemaElement): boolean {
+  const logical = element.logical_type?.type;
+  if (logical === 'TIMESTAMP' || logical === 'DATE' || logical === 'TIME' || element.converted_type === 'DATE' || element.converted_type?.startsWith('TIME')) return false;
+  if (logical === 'DECIMAL' || element.converted_type === 'DECIMAL') return true;
+  return element.type === 'INT32' || element.type === 'INT64' || element.type === 'FLOAT' || element.type === 'DOUBLE';
+}
+
+/**
+ * Rows [start, end) of the row groups that may hold times in `union`, judged by the time column's statistics
+ * (a group without them is read). Groups between two needed ones are read too: one contiguous scan.
+ */
+function rowSpan(metadata: FileMetaData, timeIndex: number, union: Array<[number, number]>): [number, number] {
+  let start = Infinity;
+  let end = -Infinity;
+  let at = 0;
+  for (const group of metadata.row_groups) {
+    const rows = Number(group.num_rows);
+    const stats = group.columns[timeIndex]?.meta_data?.statistics;
+    const min = stats === undefined ? undefined : toDouble(stats.min_value ?? stats.min);
+    const max = stats === undefined ? undefined : toDouble(stats.max_value ?? stats.max);
+    const known = min !== undefined && max !== undefined && !Number.isNaN(min) && !Number.isNaN(max);
+    if (!known || union.some(([from, to]) => min <= to && max >= from)) {
+      start = Math.min(start, at);
+      end = Math.max(end, at + rows);
+    }
+    at += rows;
+  }
+  return end > start ? [start, end] : [0, 0];
+}
