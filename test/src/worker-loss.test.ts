@@ -14,9 +14,10 @@ import { eventually, useCluster } from './cluster-fixture.js';
 const fixture = useCluster({ workers: 3 });
 
 /**
- * 1,000 tasks: 500 slow-ish leaves, 250 pairwise sums, 249 sums of neighbouring pairs and a final total. Every
- * middle task reads two pairs, so the client's chain fusion (which folds a task read by exactly one other task
- * into it) leaves all 1,000 as separate tasks.
+ * 1,000 tasks: 500 slow-ish leaves, 250 pairwise sums, 249 sums of neighbouring pairs and a final total, which
+ * also reads the first and the last pair. So every pair is read by two tasks and every task reads two inputs or
+ * more, and the client's chain fusion (which folds a task read by exactly one other task into it, unless that
+ * other task has two such inputs) leaves all 1,000 as separate tasks.
  */
 function thousandTaskGraph(salt: number): { graph: Delayed<number>; expected: number } {
   const leaf = delayed(
@@ -26,17 +27,18 @@ function thousandTaskGraph(salt: number): { graph: Delayed<number>; expected: nu
     },
   );
   const add = delayed((a: number, b: number) => a + b);
-  const sum = delayed((values: number[]) => values.reduce((a, b) => a + b, 0));
+  const sum = delayed((values: number[], first: number, last: number) => values.reduce((a, b) => a + b, 0) + first + last);
   const leaves = Array.from({ length: 500 }, (_, i) => leaf(i, salt));
   const pairs: Delayed<number>[] = [];
   for (let i = 0; i < leaves.length; i += 2) pairs.push(add(leaves[i]!, leaves[i + 1]!));
   const middle: Delayed<number>[] = [];
   for (let i = 0; i + 1 < pairs.length; i += 1) middle.push(add(pairs[i]!, pairs[i + 1]!));
-  const total = sum(middle);
-  // Each middle adds two neighbouring pairs: the first and last pair count once, every other pair twice.
+  const total = sum(middle, pairs[0]!, pairs[249]!);
+  // Each middle adds two neighbouring pairs, so the first and last pair count once there, every other pair
+  // twice; the total adds the first and last once more.
   const pairValue = (p: number) => (2 * p) * 3 + salt + (2 * p + 1) * 3 + salt;
   let expected = 0;
-  for (let p = 0; p < 250; p++) expected += pairValue(p) * (p === 0 || p === 249 ? 1 : 2);
+  for (let p = 0; p < 250; p++) expected += pairValue(p) * 2;
   return { graph: total, expected };
 }
 

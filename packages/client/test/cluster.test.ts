@@ -102,10 +102,11 @@ test('an argument too large for one message fails before sending, naming the tas
 });
 
 test('released futures let the scheduler forget their keys', async () => {
-  // 16 KiB results: other tests' small results, released whenever their futures are garbage-collected, could make
-  // the count of keys in memory fall by three on their own, but not the bytes the workers hold fall by 48 KiB.
-  const futures: Future<Float64Array>[] = client.map((x: number) => new Float64Array(2048).fill(x), [1001, 1002, 1003]);
-  await client.gather(futures);
+  // 512 KiB results: other tests' results (the largest 400 KB), released whenever their futures are
+  // garbage-collected, could make the count of keys in memory fall by three on their own, but not the bytes the
+  // workers hold fall by 1.5 MiB.
+  const size = 65_536;
+  const bytes = 3 * size * 8;
   const held = async () => {
     const info = await client.schedulerInfo();
     return { keys: info.taskCounts['memory'] ?? 0, bytes: info.workers.reduce((sum, worker) => sum + worker.managedBytes, 0) };
@@ -113,9 +114,12 @@ test('released futures let the scheduler forget their keys', async () => {
   const poll = async (done: () => Promise<boolean>) => {
     for (let i = 0; i < 100 && !(await done()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
   };
-  const bytes = 3 * 2048 * 8;
-  let before = await held();
-  await poll(async () => (before = await held()).bytes >= bytes); // the workers report what they hold periodically
+  const baseline = await held();
+  const futures: Future<Float64Array>[] = [1001, 1002, 1003].map((x) => client.submit((value: number, n: number) => new Float64Array(n).fill(value), x, size));
+  for await (const finished of client.asCompleted(futures)) assert.equal(finished.status, 'finished');
+  let before = baseline;
+  // The workers report what they hold periodically.
+  await poll(async () => (before = await held()).bytes >= baseline.bytes + bytes);
   const freed = (now: { keys: number; bytes: number }) => now.keys <= before.keys - 3 && now.bytes <= before.bytes - bytes;
   for (const future of futures) future.release();
   let now = before;

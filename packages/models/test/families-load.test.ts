@@ -61,8 +61,8 @@ test('familySpec and resolveFamily rebuild built-in and loaded families', async 
   assert.deepEqual(spec, { module: fixture, export: 'meanFamily', params: { k: 3 } });
   assert.equal((await resolveFamily(spec)).key(), 'mean(k=3)');
   const handMade = validateFamily(new (await import('./families-fixtures/mean-family.js')).MeanFamily(), 'inline');
-  assert.throws(() => familySpec(handMade), /was not made by ar\(\), arima\(\), seasonal\(\) or loadFamily\(\)/);
-  await assert.rejects(resolveFamily({ family: 'lstm' } as never), /unknown built-in family 'lstm'/);
+  assert.throws(() => familySpec(handMade), /was not made by ar\(\), arima\(\), seasonal\(\), lstm\(\) or loadFamily\(\)/);
+  await assert.rejects(resolveFamily({ family: 'prophet' } as never), /unknown built-in family 'prophet'/);
 });
 
 test('a family loads and fits inside a worker thread', async () => {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ar, arima, familySpec, lstm, Split, type ModelFamily, type SplitSlice } from '../src/index.js';
 import { planBatches, type PlannedBatch } from '../src/train-many/plan-batches.js';
+import { MODELS_PER_CALL } from '../src/families/lstm/fit-batch.js';
 import { runWindowed } from '../src/train-many/batch-window.js';
 import { coarsened, inTimeOrder, lowerBound, unionOfRanges } from '../src/tasks/source-data.js';
 import { random } from './train-many-fleet.js';
@@ -69,11 +70,11 @@ test('a source too big for one batch is cut into pieces of about the target size
   for (const batch of batches) assert.equal(runsOf(batch).length, 1);
 });
 
-test('lstm batches hold a full onnxruntime call of models (256), however long that is estimated to take', () => {
+test('lstm batches hold a full onnxruntime call of models (MODELS_PER_CALL), however long that is estimated to take', () => {
   const batches = plan(fleetSplit(100, 10), lstm({ window: 24, hidden: 16 }));
   assert.ok(batches.length >= 2, `${batches.length} batches`);
   const sizes = batches.map((batch) => batch.slices.length);
-  assert.ok(sizes.slice(0, -1).every((size) => size >= 256), `${sizes.length} batches, the smallest of ${Math.min(...sizes)} slices`);
+  assert.ok(sizes.slice(0, -1).every((size) => size >= MODELS_PER_CALL), `${sizes.length} batches, the smallest of ${Math.min(...sizes)} slices`);
   assert.equal(sizes.reduce((a, b) => a + b, 0), 1000);
 });
 

@@ -74,7 +74,7 @@ test('every slice failing publishes nothing: NOTHING_TRAINED, naming the failure
   assert.equal(await store.current('g'), undefined);
 });
 
-test('databases without a connection string stop the run before any task, each named', async () => {
+test('databases without a connection string, or an empty only, stop the run before any task', async () => {
   writeSplit(join(dir, 'db.csv'), ['east', 'west'].map((database) => ({ id: database, database, table: 'metrics', column: 'cpu', ...ranges })));
   const local = localClient();
   const store = await ModelStore.open(join(dir, 'store-db'));
@@ -87,5 +87,6 @@ test('databases without a connection string stop the run before any task, each n
     trainMany(local.client, { split: await readSplit(join(dir, 'db.csv')), family, store, group: 'g', connections: { east: 'postgres://x' } }),
     /unknown database "west"/,
   );
+  await assert.rejects(trainMany(local.client, { split: await readSplit(join(dir, 'db.csv')), family, store, group: 'g', only: [] }), /only names no slice/);
   assert.equal(local.submitted.length, 0);
 });

@@ -2,20 +2,23 @@
 // malformed files (quotes, doubled quotes, CRLF, lone CR, byte-order marks, empty fields, blank lines, missing
 // final newline, wrong field counts, non-ASCII, long fields), each read with a block boundary at every byte
 // position. Where csv-parse accepts a file Loom must return its rows exactly; where it rejects it, every block
-// that fails must name the place. LOOM_FUZZ_ITERATIONS (files, default 24) and LOOM_FUZZ_SEED widen the search.
+// that fails must name the place. LOOM_FUZZ_ITERATIONS (files, default 12) and LOOM_FUZZ_SEED widen the search.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Table } from 'apache-arrow';
 import { parse, type CastingContext, type Options } from 'csv-parse/sync';
 import { inferCsvSchema, PartitionError, planCsvBlocks, readCsvBlock, type CsvBlock, type CsvOptions, type CsvSchema, type CsvType } from '../src/index.js';
 import { rowsOf, seededRandom, tempDir } from './helpers.js';
 
 const dir = tempDir('csv-differential');
-const ITERATIONS = Number(process.env['LOOM_FUZZ_ITERATIONS'] ?? 24);
-const SEED = Number(process.env['LOOM_FUZZ_SEED'] ?? 20261201);
+const ITERATIONS = Number(process.env['LOOM_FUZZ_ITERATIONS'] ?? 12);
+// The default seed's first 12 files hold every kind the generator makes: valid, a wrong field count, an unclosed
+// quote, text after a closing quote, quotes inside unquoted fields, a byte-order mark, no header.
+const SEED = Number(process.env['LOOM_FUZZ_SEED'] ?? 20261329);
 /** Two-block cuts tried per file, besides a boundary at every byte. */
-const CUTS = 24;
+const CUTS = 12;
 
 type Fault = { kind: 'unclosed' | 'text-after-quote'; offset: number };
 
@@ -134,13 +137,13 @@ function generate(seed: number): Generated {
 
 // ---- the reference: csv-parse ------------------------------------------------------------------------------
 
-interface Record {
+interface ReferenceRecord {
   values: Array<string | null>;
   /** Byte offset of the record's first byte. */
   start: number;
 }
 
-type Reference = { records: Record[] } | { code: string; lines: number };
+type Reference = { records: ReferenceRecord[] } | { code: string; lines: number };
 
 /** csv-parse's options that state Loom's rules. */
 function referenceOptions(file: Generated): Options {
@@ -213,7 +216,7 @@ function expected(bytes: Buffer, file: Generated, ref: Reference, mode: 'error' 
   const width = file.header ? (first?.values.length ?? 0) : file.columns;
   const wrong = data.filter((record) => record.values.length !== width);
   if (mode === 'error' && wrong.length > 0) {
-    const at = (wrong[0] as Record).start;
+    const at = (wrong[0] as ReferenceRecord).start;
     return { error: { line: lineOf(bytes, at), byte: at, reason: /expected \d+ fields, found \d+/ } };
   }
   return { rows: data.filter((record) => record.values.length === width).map((record) => record.values), skipped: wrong.length };
@@ -233,6 +236,15 @@ function plans(path: string, size: number, seed: number): CsvBlock[][] {
     { path, start: at, end: size, index: 1 },
   ]);
   return [planCsvBlocks([path], 1), planCsvBlocks([path], 5), ...cuts];
+}
+
+/** Every block read, as a cluster would (all at once), 64 at a time to stay within open-file limits. */
+async function readAll(blocks: CsvBlock[], schema: CsvSchema, options: CsvOptions): Promise<Array<PromiseSettledResult<Table>>> {
+  const results: Array<PromiseSettledResult<Table>> = [];
+  for (let i = 0; i < blocks.length; i += 64) {
+    results.push(...(await Promise.allSettled(blocks.slice(i, i + 64).map((block) => readCsvBlock(block, schema, options)))));
+  }
+  return results;
 }
 
 async function checkFile(seed: number, file: Generated): Promise<void> {
@@ -268,7 +280,7 @@ async function checkFile(seed: number, file: Generated): Promise<void> {
     }
     for (const blocks of plans(path, bytes.length, seed)) {
       const cuts = blocks.length === 2 ? `blocks [0,${blocks[0]!.end}) [${blocks[1]!.start},${bytes.length})` : `${blocks.length} blocks`;
-      const results = await Promise.allSettled(blocks.map((block) => readCsvBlock(block, schema, options)));
+      const results = await readAll(blocks, schema, options);
       if ('rows' in want) {
         const rows: unknown[][] = [];
         let skipped = 0;
@@ -301,7 +313,7 @@ test(`readCsvBlock agrees with csv-parse on ${ITERATIONS} generated files, a blo
       throw error;
     }
   }
-  if (ITERATIONS >= 20) assert.ok(faults > 0 && faults < ITERATIONS, `the corpus holds both valid and malformed files (${faults} of ${ITERATIONS} malformed)`);
+  if (ITERATIONS >= 10) assert.ok(faults > 0 && faults < ITERATIONS, `the corpus holds both valid and malformed files (${faults} of ${ITERATIONS} malformed)`);
 });
 
 // ---- typed columns: inference and values against csv-parse's text, converted by JavaScript's own parsers ---------
@@ -349,7 +361,7 @@ function convert(kind: CsvType, text: string | null): unknown {
 }
 
 test('typed columns: inference finds each generated type; values equal csv-parse text read by JS parsers', async () => {
-  for (let i = 0; i < 12; i++) {
+  for (let i = 0; i < 6; i++) {
     const seed = SEED + 7919 * (i + 1);
     const { text, kinds } = typedFile(seed);
     const path = join(dir, `typed-${seed}.csv`);
@@ -360,7 +372,7 @@ test('typed columns: inference finds each generated type; values equal csv-parse
     const schema = await inferCsvSchema(path);
     assert.deepEqual(schema.columns.map((c) => c.type), kinds, `seed ${seed}: inferred types`);
     const want = ref.records.slice(1).map((record) => record.values.map((value, c) => convert(kinds[c] as CsvType, value)));
-    for (const blocksize of [1, 7, 1 << 20]) {
+    for (const blocksize of [1, 1 << 20]) {
       const tables = await Promise.all(planCsvBlocks([path], blocksize).map((block) => readCsvBlock(block, schema)));
       assert.deepEqual(tables.flatMap(rowsOf), want, `seed ${seed}, blocksize ${blocksize}: values; file ${JSON.stringify(text)}`);
     }

@@ -16,6 +16,7 @@ import {
   createLogger,
   errorCodeToWire,
   DEFAULT_MAX_MESSAGE_BYTES,
+  encodedSizeBound,
   grpcServerOptions,
   isLoomError,
   LoomError,
@@ -200,7 +201,7 @@ export class SchedulerServer implements SchedulerHandle {
     if (instruction.type === 'client-update') {
       const link = this.clientLinks.get(instruction.clientId);
       if (link === undefined) return;
-      link.outbox.push('updates', keyUpdateToWire(instruction.update));
+      link.outbox.push('updates', this.withinMessageLimit(keyUpdateToWire(instruction.update)));
       this.dirtyClients.add(link);
       return;
     }
@@ -229,6 +230,15 @@ export class SchedulerServer implements SchedulerHandle {
         break;
     }
     this.dirtyWorkers.add(link);
+  }
+
+  /**
+   * An update whose inline value would not fit one message even alone (its holders travel beside the value the
+   * worker sent) goes without the value: the client fetches it from the holders, as any large value.
+   */
+  private withinMessageLimit(update: loom.v1.IKeyUpdate): loom.v1.IKeyUpdate {
+    if (!update.hasValue || encodedSizeBound(update) <= this.options.maxMessageBytes) return update;
+    return { ...update, value: new Uint8Array(), hasValue: false };
   }
 
   private scheduleFlush(): void {

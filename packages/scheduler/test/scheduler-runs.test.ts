@@ -3,6 +3,8 @@
 // Every test here feeds stimuli and compares whole instruction lists (instructions name keys, not objects).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { pb } from '@loom/protocol';
+import { workerReportFromWire } from '../src/wire-convert.js';
 import { Harness, task } from './harness.js';
 
 test('a missing-inputs report about an older copy of an input does not drop the fresh copy', () => {
@@ -103,4 +105,24 @@ test('every instruction names the stimulus that caused it', () => {
   const instructions = c.finish('w1', 'a');
   assert.ok(instructions.length > 0);
   for (const instruction of instructions) assert.equal(instruction.stimulusId, c.lastStimulus);
+});
+
+test('run ids past 32 bits survive the wire both ways (a long-lived scheduler assigns billions)', () => {
+  // One counter numbers every assignment; at 16k tasks a second it passes 2^32 within three days. A run id cut
+  // to 32 bits on the wire would come back as another number, and every report would be stale from then on.
+  const runId = 2 ** 32 + 5;
+  const decode = <T>(codec: { encode(message: T): { finish(): Uint8Array }; decode(bytes: Uint8Array): T }, message: T) =>
+    codec.decode(codec.encode(message).finish());
+  assert.equal(decode(pb.ComputeTask, { key: 'k', runId }).runId, runId);
+  assert.equal(decode(pb.CancelTask, { key: 'k', runId }).runId, runId);
+  const report = workerReportFromWire(
+    pb.WorkerToScheduler.decode(
+      pb.WorkerToScheduler.encode({
+        finished: [{ key: 'a', runId }],
+        failed: [{ key: 'b', runId, error: { code: pb.ErrorCode.TASK_FAILED } }],
+        missing: [{ key: 'c', runId }],
+      }).finish(),
+    ),
+  );
+  assert.deepEqual([report.finished[0]!.runId, report.failed[0]!.runId, report.missing[0]!.runId], [runId, runId, runId]);
 });

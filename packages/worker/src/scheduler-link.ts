@@ -1,20 +1,15 @@
-// The worker's session with the scheduler: owns the WorkerSession stream and is the only place that converts
-// between wire messages and the worker's domain types. Everything reported within one event-loop turn leaves as
-// one WorkerToScheduler message, so a thousand tiny tasks finishing together cost one message, not a thousand;
-// or as several, in order, when one would exceed the scheduler's message limit (which would end the session).
+// The worker's session with the scheduler: owns the WorkerSession stream and, with report-batch.ts, is the only
+// place that converts between wire messages and the worker's domain types. Everything reported within one
+// event-loop turn leaves as one WorkerToScheduler message, so a thousand tiny tasks finishing together cost one
+// message, not a thousand; or as several, in order, when one would exceed the scheduler's message limit.
 import { Client, type ClientDuplexStream, type StatusObject } from '@grpc/grpc-js';
 import {
-  DEFAULT_MAX_MESSAGE_BYTES,
   LoomError,
-  Outbox,
   callMetadata,
   channelCredentials,
-  codecToWire,
-  encodedSizeBound,
   fromServiceError,
   grpcOptions,
   schedulerService,
-  taskErrorToWire,
   type Logger,
   type TlsFiles,
   type loom,
@@ -31,6 +26,7 @@ import type {
   WorkerIdentity,
   WorkerMetrics,
 } from './task-types.js';
+import { ReportBatch } from './report-batch.js';
 
 export interface SchedulerLinkOptions {
   address: string;
@@ -55,15 +51,8 @@ type SessionCall = ClientDuplexStream<loom.v1.IWorkerToScheduler, loom.v1.Schedu
 export class SchedulerLink implements TaskReporter {
   private readonly client: Client;
   private call: SessionCall | undefined;
-  private readonly outbox = new Outbox<loom.v1.IWorkerToScheduler>();
-  /**
-   * Keys lost since the last flush. They are sent after everything else of the flush, which is where the
-   * scheduler applies them within a message too, and a key stored again meanwhile leaves the set: its result
-   * report says it is held here, and a lost report applied after it would leave the value here unaccounted.
-   */
-  private readonly lostKeys = new Set<string>();
-  /** No message may exceed this: the smaller of our own limit and the one the scheduler's welcome names. */
-  private budgetBytes: number;
+  /** This turn's reports; no message of it exceeds our own limit or the one the scheduler's welcome names. */
+  private readonly batch: ReportBatch;
   private flushScheduled = false;
   /** We ended the session ourselves: its end is expected, not a loss. */
   private ending = false;
@@ -75,7 +64,7 @@ export class SchedulerLink implements TaskReporter {
 
   constructor(private readonly options: SchedulerLinkOptions) {
     this.client = new Client(options.address, channelCredentials(options.tls), grpcOptions(options.maxMessageBytes));
-    this.budgetBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.batch = new ReportBatch(options.maxMessageBytes);
     this.streamDone = new Promise((resolve) => (this.markStreamDone = resolve));
   }
 
@@ -108,7 +97,7 @@ export class SchedulerLink implements TaskReporter {
           }
           welcomed = true;
           const welcome = welcomeFromWire(message.welcome);
-          if (welcome.maxMessageBytes > 0) this.budgetBytes = Math.min(this.budgetBytes, welcome.maxMessageBytes);
+          this.batch.lowerLimit(welcome.maxMessageBytes);
           handlers.welcome(welcome);
           resolve(welcome);
         }
@@ -135,47 +124,40 @@ export class SchedulerLink implements TaskReporter {
     });
   }
 
-  /** A result, held here; its value travels inline when asked for and the report still fits one message. */
   finished(report: TaskFinishedReport): void {
-    const { key, runId, value, durationMs } = report;
-    const held: loom.v1.ITaskFinished = { key, runId, nbytes: value.bytes.byteLength, codec: codecToWire(value.codec), durationMs };
-    const inline: loom.v1.ITaskFinished = { ...held, value: value.bytes, hasValue: true };
-    // Too large for any message (the scheduler's inline limit is near its message limit): the scheduler is told
-    // where the value is instead, and whoever wants it fetches it from here, as any large value.
-    this.outbox.push('finished', report.inline && encodedSizeBound(inline) <= this.budgetBytes ? inline : held);
-    this.lostKeys.delete(key);
+    this.batch.finished(report);
     this.scheduleFlush();
   }
 
   failed(report: TaskFailedReport): void {
-    this.outbox.push('failed', { key: report.key, runId: report.runId, error: taskErrorToWire(report.error) });
+    this.batch.failed(report);
     this.scheduleFlush();
   }
 
   missing(report: MissingInputsReport): void {
-    this.outbox.push('missing', { key: report.key, runId: report.runId, missingKeys: report.missingKeys, failedHolders: report.failedHolders });
+    this.batch.missing(report);
     this.scheduleFlush();
   }
 
   handBack(keys: string[]): void {
-    for (const key of keys) this.outbox.push('handedBack', key);
+    this.batch.handBack(keys);
     this.scheduleFlush();
   }
 
   /** Keys this worker no longer holds though it said it did (a corrupt or missing spill file). */
   keysLost(keys: string[]): void {
-    for (const key of keys) this.lostKeys.add(key);
+    this.batch.keysLost(keys);
     this.scheduleFlush();
   }
 
   metrics(metrics: WorkerMetrics): void {
-    this.outbox.set('metrics', { ...metrics });
+    this.batch.metrics(metrics);
     this.scheduleFlush();
   }
 
-  /** Tells the scheduler to assign nothing more (the queued tasks handed back travel in the same flush). */
+  /** Tells the scheduler to assign nothing more (the queued tasks handed back travel in the same turn). */
   announceClosing(): void {
-    this.outbox.set('closing', true);
+    this.batch.closing();
     this.scheduleFlush();
   }
 
@@ -209,10 +191,8 @@ export class SchedulerLink implements TaskReporter {
 
   private flush(): void {
     this.flushScheduled = false;
-    for (const key of this.lostKeys) this.outbox.push('lostKeys', key);
-    this.lostKeys.clear();
-    if (this.outbox.isEmpty) return;
-    const messages = this.outbox.takeMessages(this.budgetBytes);
+    if (this.batch.isEmpty) return;
+    const messages = this.batch.takeMessages();
     if (!this.call || this.streamEnded || this.halfClosed) return;
     for (const message of messages) {
       if (this.options.logger.isLevelEnabled('debug')) {

@@ -9,7 +9,7 @@ import type { InputFetcher } from './peer-fetch.js';
 import type { TaskExecutor } from './thread-pool.js';
 import type { ThreadResult } from './thread-messages.js';
 import type { FunctionSpec, SchedulerInstructions, TaskReporter } from './task-types.js';
-import type { WorkerEvent } from './worker-events.js';
+import { schedulerMessageEvents, type WorkerEvent } from './worker-events.js';
 import type { WorkerInstruction } from './worker-instructions.js';
 import { WorkerState } from './worker-state-machine.js';
 
@@ -73,17 +73,10 @@ export class TaskRunner {
     return this.state.queuedCount;
   }
 
-  /**
-   * One scheduler message, in an order that cannot lose a re-submitted task. Frees come first: they concern
-   * results that existed before this message. Then the computes, then the cancels: a cancel names its run, so
-   * one of an earlier run leaves a new assignment alone, and one of a run this message assigned still cancels it.
-   */
+  /** One scheduler message, in the order `schedulerMessageEvents` gives (it cannot lose a re-submitted task). */
   apply(instructions: SchedulerInstructions): void {
-    const { freeKeys, compute, cancel } = instructions;
     const stimulusId = this.stimulus('scheduler');
-    if (freeKeys.length > 0) this.handle({ type: 'free', keys: freeKeys, stimulusId });
-    if (compute.length > 0) this.handle({ type: 'compute', tasks: compute, stimulusId });
-    if (cancel.length > 0) this.handle({ type: 'cancel', cancels: cancel, stimulusId });
+    for (const event of schedulerMessageEvents(instructions, stimulusId)) this.handle(event);
   }
 
   /** Results from a task thread; `batchDone` when the thread finished its batch (or died and was replaced). */

@@ -3,7 +3,7 @@
 // a stimulus id, which the transitions and the instructions it causes are traced under (Dask's stimulus_id).
 import type { EncodedValue } from '@loom/protocol';
 import type { ThreadResult } from './thread-messages.js';
-import type { CancelRequest, TaskAssignment } from './task-types.js';
+import type { CancelRequest, SchedulerInstructions, TaskAssignment } from './task-types.js';
 
 interface Stimulus {
   stimulusId: string;
@@ -103,3 +103,17 @@ export type WorkerEvent =
   | RequeuedEvent
   | PauseEvent
   | CloseEvent;
+
+/**
+ * The events one scheduler message becomes, in an order that cannot lose a re-submitted task. Frees come first:
+ * they concern results that existed before the message. Then the computes, then the cancels: a cancel names its
+ * run, so one of an earlier run leaves a new assignment alone, and one of a run this message assigned still
+ * cancels it.
+ */
+export function schedulerMessageEvents(message: SchedulerInstructions, stimulusId: string): WorkerEvent[] {
+  const events: WorkerEvent[] = [];
+  if (message.freeKeys.length > 0) events.push({ type: 'free', keys: message.freeKeys, stimulusId });
+  if (message.compute.length > 0) events.push({ type: 'compute', tasks: message.compute, stimulusId });
+  if (message.cancel.length > 0) events.push({ type: 'cancel', cancels: message.cancel, stimulusId });
+  return events;
+}

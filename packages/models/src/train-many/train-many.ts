@@ -75,6 +75,7 @@ export async function trainMany(client: TrainClient, options: TrainManyOptions):
   const spec = familySpec(family);
   const familyKey = family.key();
   const only = options.only === undefined ? undefined : [...options.only];
+  if (only?.length === 0) throw new TrainManyError('BAD_OPTIONS', 'trainMany: only names no slice (leave it out to train them all)');
   const split = only === undefined ? options.split : options.split.select(only);
   const timeColumn = options.timeColumn ?? split.timeColumn;
   const context: SpecContext = { family: spec, familyKey, timeColumn, connectionOf: await connectionsOf(split, options.connections) };

@@ -3158,7 +3158,7 @@ export const loom = $root.loom = (() => {
                 if (m.hasValue != null && Object.hasOwnProperty.call(m, "hasValue"))
                     w.uint32(48).bool(m.hasValue);
                 if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
-                    w.uint32(56).uint32(m.runId);
+                    w.uint32(57).double(m.runId);
                 return w;
             };
 
@@ -3221,7 +3221,7 @@ export const loom = $root.loom = (() => {
                             break;
                         }
                     case 7: {
-                            m.runId = r.uint32();
+                            m.runId = r.double();
                             break;
                         }
                     default:
@@ -3326,7 +3326,7 @@ export const loom = $root.loom = (() => {
                 if (m.error != null && Object.hasOwnProperty.call(m, "error"))
                     $root.loom.v1.TaskError.encode(m.error, w.uint32(18).fork(), q + 1).ldelim();
                 if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
-                    w.uint32(24).uint32(m.runId);
+                    w.uint32(25).double(m.runId);
                 return w;
             };
 
@@ -3373,7 +3373,7 @@ export const loom = $root.loom = (() => {
                             break;
                         }
                     case 3: {
-                            m.runId = r.uint32();
+                            m.runId = r.double();
                             break;
                         }
                     default:
@@ -3495,7 +3495,7 @@ export const loom = $root.loom = (() => {
                         w.uint32(26).string(m.failedHolders[i]);
                 }
                 if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
-                    w.uint32(32).uint32(m.runId);
+                    w.uint32(33).double(m.runId);
                 return w;
             };
 
@@ -3550,7 +3550,7 @@ export const loom = $root.loom = (() => {
                             break;
                         }
                     case 4: {
-                            m.runId = r.uint32();
+                            m.runId = r.double();
                             break;
                         }
                     default:
@@ -3861,7 +3861,7 @@ export const loom = $root.loom = (() => {
                 if (m.key != null && Object.hasOwnProperty.call(m, "key"))
                     w.uint32(10).string(m.key);
                 if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
-                    w.uint32(16).uint32(m.runId);
+                    w.uint32(17).double(m.runId);
                 return w;
             };
 
@@ -3904,7 +3904,7 @@ export const loom = $root.loom = (() => {
                             break;
                         }
                     case 2: {
-                            m.runId = r.uint32();
+                            m.runId = r.double();
                             break;
                         }
                     default:
@@ -4227,7 +4227,7 @@ export const loom = $root.loom = (() => {
                     }
                 }
                 if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
-                    w.uint32(56).uint32(m.runId);
+                    w.uint32(57).double(m.runId);
                 return w;
             };
 
@@ -4319,7 +4319,7 @@ export const loom = $root.loom = (() => {
                             break;
                         }
                     case 7: {
-                            m.runId = r.uint32();
+                            m.runId = r.double();
                             break;
                         }
                     default:

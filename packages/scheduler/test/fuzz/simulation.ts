@@ -1,10 +1,10 @@
-// One randomized run of the scheduler state machine against models of its clients and workers. The scheduler
-// is the real SchedulerState in validate mode, driven as the gRPC shell drives it (instructions batched per
-// destination and flushed at the end of an event-loop turn, worker messages turned into stimuli in the shell's
-// order); workers and clients are models (worker-model.ts) that answer as real ones do, with every delay and
-// reordering the network allows. Each step is one random action; after each, the scheduler's view is checked
-// against the models'. `settle()` then stops the chaos and drives everything to rest, where every wanted key
-// must be in memory or erred and nothing may be left running, queued or leaked.
+// One randomized run of the scheduler state machine against its clients and workers. The scheduler is the real
+// SchedulerState in validate mode, driven as the gRPC shell drives it (instructions batched per destination and
+// flushed at the end of an event-loop turn, worker messages turned into stimuli in the shell's order); clients
+// are models, workers are models (worker-model.ts) or the real worker state machine (real-worker.ts), answering
+// with every delay and reordering the network allows. Each step is one random action; after each, the
+// scheduler's view is checked against the workers'. `settle()` then stops the chaos and drives everything to
+// rest, where every wanted key must be in memory or erred and nothing may be left running, queued or leaked.
 import {
   SchedulerState,
   stimuliFromWorkerReport,
@@ -14,7 +14,12 @@ import {
   type StimulusEvent,
 } from '../../src/index.js';
 import { Random } from './random.js';
-import { valueOf, WorkerModel, type ApplyOrder, type SchedulerMessage, type WorkerFlavour } from './worker-model.js';
+import { RealWorker } from './real-worker.js';
+import { valueOf, type ExecutingRun, type SchedulerMessage, type SimulatedWorker } from './simulated-worker.js';
+import { WorkerModel, type ApplyOrder, type WorkerFlavour } from './worker-model.js';
+
+/** Which workers join: models of a worker, the real worker state machine, or either at random. */
+export type WorkerKind = 'model' | 'real' | 'mixed';
 
 export class SimulationFailure extends Error {
   constructor(
@@ -52,7 +57,7 @@ export class Simulation {
   step = 0;
   private readonly rng: Random;
   private readonly plans: TaskPlan[];
-  private readonly workers = new Map<string, WorkerModel>();
+  private readonly workers = new Map<string, SimulatedWorker>();
   private readonly clients = new Map<string, ClientModel>();
   /** What the shell has queued for each worker during the current event-loop turn. */
   private turn = new Map<string, SchedulerMessage>();
@@ -64,6 +69,7 @@ export class Simulation {
   constructor(
     readonly seed: number,
     private readonly tracing = false,
+    private readonly workerKind: WorkerKind = 'model',
   ) {
     this.rng = new Random(seed);
     this.plans = planGraph(this.rng);
@@ -104,8 +110,12 @@ export class Simulation {
       case 'compute': {
         const task = this.state.tasks.get(instruction.key);
         if (task?.runId !== instruction.runId) throw this.failure(`compute of ${instruction.key} run ${instruction.runId}, which is not its run`);
-        const inputs = task.dependencies.map((dependency) => ({ key: dependency.key, holders: [...dependency.whoHas].map((worker) => worker.address) }));
-        message.compute.push({ key: instruction.key, runId: instruction.runId, inputs, sendValue: instruction.sendValue });
+        const inputs = task.dependencies.map((dependency) => ({
+          key: dependency.key,
+          nbytes: dependency.nbytes,
+          holders: [...dependency.whoHas].map((worker) => worker.address),
+        }));
+        message.compute.push({ key: instruction.key, functionId: task.functionId, runId: instruction.runId, inputs, sendValue: instruction.sendValue });
         this.note(() => `    -> ${instruction.workerId} compute ${instruction.key}#${instruction.runId}`);
         break;
       }
@@ -170,9 +180,10 @@ export class Simulation {
       leaveWorker: alive.some((worker) => this.canLeave(worker)) ? 1 : 0,
       togglePause: open.length > 0 ? 0.4 : 0,
       deliverToWorker: alive.some((worker) => worker.inbox.length > 0) ? 6 : 0,
-      startRun: alive.some((worker) => worker.startable().length > 0) ? 4 : 0,
-      finishRun: alive.some((worker) => worker.runningCount > 0) ? 4 : 0,
-      loseKey: alive.some((worker) => worker.store.size > 0) ? 0.3 : 0,
+      workerStep: alive.some((worker) => worker.steps(this.peer).length > 0) ? 4 : 0,
+      finishRun: alive.some((worker) => worker.executing().length > 0) ? 4 : 0,
+      loseKey: alive.some((worker) => worker.heldKeys().length > 0) ? 0.3 : 0,
+      workerTurn: alive.some((worker) => worker.hasUnsentReports) ? 3 : 0,
       deliverReport: alive.some((worker) => worker.outbox.length > 0) ? 6 : 0,
       flush: this.turn.size > 0 ? 1 : 0,
     };
@@ -209,22 +220,21 @@ export class Simulation {
       worker.setPaused(!worker.paused);
     },
     deliverToWorker: () => this.rng.pick([...this.workers.values()].filter((worker) => worker.inbox.length > 0)).applyNext(),
-    startRun: () => {
-      const worker = this.rng.pick([...this.workers.values()].filter((candidate) => candidate.startable().length > 0));
-      const record = this.rng.pick(worker.startable());
-      this.note(() => `  ${worker.id} starts ${record.key}#${record.runId}`);
-      worker.start(record, (id) => this.workers.get(id));
+    workerStep: () => {
+      const worker = this.rng.pick([...this.workers.values()].filter((candidate) => candidate.steps(this.peer).length > 0));
+      this.takeStep(worker, this.rng.pick(worker.steps(this.peer)));
     },
     finishRun: () => {
-      const worker = this.rng.pick([...this.workers.values()].filter((candidate) => candidate.runningCount > 0));
-      this.finishRun(worker, this.rng.pick(worker.runningRecords()));
+      const worker = this.rng.pick([...this.workers.values()].filter((candidate) => candidate.executing().length > 0));
+      this.finishRun(worker, this.rng.pick(worker.executing()));
     },
     loseKey: () => {
-      const worker = this.rng.pick([...this.workers.values()].filter((candidate) => candidate.store.size > 0));
-      const key = this.rng.pick([...worker.store.keys()]);
+      const worker = this.rng.pick([...this.workers.values()].filter((candidate) => candidate.heldKeys().length > 0));
+      const key = this.rng.pick(worker.heldKeys());
       this.note(() => `  ${worker.id} loses ${key}`);
       worker.loseKey(key);
     },
+    workerTurn: () => this.endWorkerTurn(this.rng.pick([...this.workers.values()].filter((worker) => worker.hasUnsentReports))),
     deliverReport: () => this.deliverReport(this.rng.pick([...this.workers.values()].filter((worker) => worker.outbox.length > 0))),
     flush: () => this.flushTurn(),
   };
@@ -274,26 +284,49 @@ export class Simulation {
 
   private joinWorker(gpu = this.rng.chance(0.3)): void {
     const id = `w${++this.workerCounter}`;
-    const flavour: WorkerFlavour = this.rng.chance(0.5) ? 'adopt' : 'report-both';
-    const order: ApplyOrder = this.rng.chance(0.5) ? 'free-compute-cancel' : 'free-cancel-compute';
     const nthreads = 1 + this.rng.int(3);
     const resources: Record<string, number> = gpu ? { GPU: 1 } : {};
-    this.workers.set(id, new WorkerModel(id, nthreads, resources, flavour, order));
+    const real = this.workerKind === 'real' || (this.workerKind === 'mixed' && this.rng.chance(0.5));
+    if (real) {
+      // Message limits small enough that a turn's reports often need several messages; load budgets from none
+      // to a few inputs' worth, so tasks wait for their inputs to load.
+      const messageLimitBytes = this.rng.pick([120, 300, 4096, 1 << 20]);
+      const loadBudgetBytes = this.rng.pick([Infinity, 60, 200]);
+      this.workers.set(id, new RealWorker(id, { nthreads, resources, messageLimitBytes, loadBudgetBytes }));
+      this.note(() => `  ${id} is a real worker state machine (messages up to ${messageLimitBytes} bytes, load budget ${loadBudgetBytes})`);
+    } else {
+      const flavour: WorkerFlavour = this.rng.chance(0.5) ? 'adopt' : 'report-both';
+      const order: ApplyOrder = this.rng.chance(0.5) ? 'free-compute-cancel' : 'free-cancel-compute';
+      this.workers.set(id, new WorkerModel(id, nthreads, resources, flavour, order));
+    }
     this.handle({ type: 'worker-connected', worker: { id, name: id, address: id, nthreads, memoryLimit: 1e9, resources } });
   }
 
+  private readonly peer = (address: string): SimulatedWorker | undefined => this.workers.get(address);
+
+  private takeStep(worker: SimulatedWorker, step: { label: string; take(): void }): void {
+    this.note(() => `  ${worker.id} ${step.label}`);
+    step.take();
+  }
+
+  private endWorkerTurn(worker: SimulatedWorker): void {
+    const before = worker.outbox.length;
+    worker.endTurn();
+    this.note(() => `  ${worker.id} sends ${worker.outbox.length - before} message(s)`);
+  }
+
   /** The worker's process is gone (killed) or its stream ended after a graceful close. */
-  private removeWorker(worker: WorkerModel, reason: string): void {
+  private removeWorker(worker: SimulatedWorker, reason: string): void {
     this.workers.delete(worker.id);
     this.turn.delete(worker.id);
     this.handle({ type: 'worker-removed', workerId: worker.id, reason });
   }
 
-  private canLeave(worker: WorkerModel): boolean {
-    return worker.closing && worker.records.size === 0 && worker.outbox.length === 0;
+  private canLeave(worker: SimulatedWorker): boolean {
+    return worker.closing && worker.assignedKeys().length === 0 && worker.outbox.length === 0 && !worker.hasUnsentReports;
   }
 
-  private finishRun(worker: WorkerModel, record: ReturnType<WorkerModel['runningRecords']>[number]): void {
+  private finishRun(worker: SimulatedWorker, record: ExecutingRun): void {
     const plan = this.plan(record.key);
     // While settling only tasks that always fail still fail, so a flaky one cannot keep the run going forever.
     const fails = this.settling ? plan.failRate >= 1 : this.rng.chance(plan.failRate);
@@ -303,25 +336,9 @@ export class Simulation {
     worker.finish(record, fails ? 'failure' : 'success', nbytes, durationMs);
   }
 
-  /**
-   * Delivers the worker's oldest report, sometimes merged with the next ones as one message carries all a worker
-   * reports in one turn. A message applies its parts in a fixed order (finished before lost keys), so a worker
-   * that stores a key again after reporting it lost takes the key out of the pending lost keys.
-   */
-  private deliverReport(worker: WorkerModel): void {
-    const report = worker.outbox.shift()!;
-    while (worker.outbox.length > 0 && this.rng.chance(this.settling ? 1 : 0.3)) {
-      const next = worker.outbox.shift()!;
-      const storedAgain = new Set(next.finished.map((result) => result.key));
-      report.lostKeys = report.lostKeys.filter((key) => !storedAgain.has(key));
-      report.finished.push(...next.finished);
-      report.failed.push(...next.failed);
-      report.missing.push(...next.missing);
-      report.lostKeys.push(...next.lostKeys);
-      report.handedBack.push(...next.handedBack);
-      report.closing ||= next.closing;
-      report.metrics = next.metrics ?? report.metrics;
-    }
+  /** Delivers the worker's oldest message (a model may merge the next reports into it, as one turn's). */
+  private deliverReport(worker: SimulatedWorker): void {
+    const report = worker.takeReport(() => this.rng.chance(this.settling ? 1 : 0.3));
     for (const stimulus of stimuliFromWorkerReport(worker.id, report)) this.handle(stimulus);
   }
 
@@ -342,7 +359,7 @@ export class Simulation {
         }
       }
       for (const task of worker.hasWhat) {
-        if (!model.store.has(task.key) && !model.reportsLost(task.key)) {
+        if (!model.holds(task.key) && !model.reportsLost(task.key)) {
           throw this.failure(`the scheduler counts ${task.key} on ${worker.id}, which does not hold it`);
         }
       }
@@ -367,17 +384,20 @@ export class Simulation {
           worker.applyNext();
           moved = true;
         }
-        for (const record of worker.startable()) {
-          if (worker.startable().length === 0) break;
-          worker.start(record, (id) => this.workers.get(id));
+        for (let steps = worker.steps(this.peer); steps.length > 0; steps = worker.steps(this.peer)) {
+          this.takeStep(worker, steps[0]!);
           moved = true;
         }
-        for (const record of worker.runningRecords()) {
-          this.finishRun(worker, record);
+        for (const run of worker.executing()) {
+          this.finishRun(worker, run);
           moved = true;
         }
       }
       for (const worker of [...this.workers.values()]) {
+        if (worker.hasUnsentReports) {
+          this.endWorkerTurn(worker);
+          moved = true;
+        }
         if (worker.outbox.length > 0) {
           this.deliverReport(worker);
           moved = true;
@@ -408,9 +428,9 @@ export class Simulation {
     }
     for (const worker of this.state.workers.values()) {
       const model = this.workers.get(worker.id)!;
-      if (model.records.size > 0) throw this.failure(`${worker.id} still has runs at rest: ${[...model.records.keys()].join(',')}`);
+      if (model.assignedKeys().length > 0) throw this.failure(`${worker.id} still has runs at rest: ${model.assignedKeys().join(',')}`);
       const counted = [...worker.hasWhat].map((task) => task.key).sort();
-      const stored = [...model.store.keys()].sort();
+      const stored = model.heldKeys().sort();
       if (counted.join() !== stored.join()) throw this.failure(`${worker.id} stores [${stored.join(',')}] but the scheduler counts [${counted.join(',')}]`);
     }
   }
@@ -435,9 +455,10 @@ type ActionName =
   | 'leaveWorker'
   | 'togglePause'
   | 'deliverToWorker'
-  | 'startRun'
+  | 'workerStep'
   | 'finishRun'
   | 'loseKey'
+  | 'workerTurn'
   | 'deliverReport'
   | 'flush';
 

@@ -2,20 +2,18 @@
 // the reports it sends, played faithfully (including the ways real workers lag: reports of runs cancelled
 // meanwhile, a cancel applied after a compute of the same message, a store that answers a compute at once).
 import type { FinishedTask, WorkerReport } from '../../src/index.js';
-
-export interface ComputeMessage {
-  key: string;
-  runId: number;
-  inputs: Array<{ key: string; holders: string[] }>;
-  sendValue: boolean;
-}
-
-/** One SchedulerToWorker message, as the shell would have built it. */
-export interface SchedulerMessage {
-  compute: ComputeMessage[];
-  freeKeys: string[];
-  cancel: Array<{ key: string; runId: number }>;
-}
+import {
+  answers,
+  emptyReport,
+  valueOf,
+  type ComputeMessage,
+  type ExecutingRun,
+  type PeerLookup,
+  type RunOutcome,
+  type SchedulerMessage,
+  type SimulatedWorker,
+  type WorkerStep,
+} from './simulated-worker.js';
 
 /**
  * How the worker treats a compute of a key it is already running: `adopt` answers only the new run;
@@ -38,16 +36,7 @@ interface RunRecord {
   replacedRuns: number[];
 }
 
-export function emptyReport(): WorkerReport {
-  return { finished: [], failed: [], missing: [], lostKeys: [], handedBack: [], closing: false, metrics: undefined };
-}
-
-/** The value a task produces: its key's bytes, so a value delivered under the wrong key shows. */
-export function valueOf(key: string): Uint8Array {
-  return new TextEncoder().encode(key);
-}
-
-export class WorkerModel {
+export class WorkerModel implements SimulatedWorker {
   /** Stored values: key -> nbytes. */
   readonly store = new Map<string, number>();
   readonly records = new Map<string, RunRecord>();
@@ -56,6 +45,7 @@ export class WorkerModel {
   readonly outbox: WorkerReport[] = [];
   paused = false;
   closing = false;
+  readonly hasUnsentReports = false;
 
   constructor(
     readonly id: string,
@@ -65,10 +55,22 @@ export class WorkerModel {
     readonly order: ApplyOrder,
   ) {}
 
-  get runningCount(): number {
+  private get runningCount(): number {
     let count = 0;
     for (const record of this.records.values()) if (record.phase === 'running') count += 1;
     return count;
+  }
+
+  holds(key: string): boolean {
+    return this.store.has(key);
+  }
+
+  heldKeys(): string[] {
+    return [...this.store.keys()];
+  }
+
+  assignedKeys(): string[] {
+    return [...this.records.keys()];
   }
 
   /** Applies the oldest message from the scheduler. */
@@ -119,22 +121,24 @@ export class WorkerModel {
   }
 
   /** Queued runs a free thread could start now. */
-  startable(): RunRecord[] {
+  steps(peer: PeerLookup): WorkerStep[] {
     if (this.paused || this.closing || this.runningCount >= this.nthreads) return [];
-    return [...this.records.values()].filter((record) => record.phase === 'queued');
+    return [...this.records.values()]
+      .filter((record) => record.phase === 'queued')
+      .map((record) => ({ label: `starts ${record.key}#${record.runId}`, take: () => this.start(record, peer) }));
   }
 
-  runningRecords(): RunRecord[] {
+  executing(): ExecutingRun[] {
     return [...this.records.values()].filter((record) => record.phase === 'running');
   }
 
   /** Gathers the run's inputs (from its own store or a peer's) and starts it, or reports what it could not get. */
-  start(record: RunRecord, peer: (id: string) => WorkerModel | undefined): void {
+  private start(record: RunRecord, peer: PeerLookup): void {
     const missingKeys: string[] = [];
     const failedHolders = new Set<string>();
     for (const input of record.inputs) {
       if (this.store.has(input.key)) continue;
-      if (input.holders.some((holder) => peer(holder)?.store.has(input.key))) continue;
+      if (input.holders.some((holder) => peer(holder)?.holds(input.key))) continue;
       missingKeys.push(input.key);
       for (const holder of input.holders) failedHolders.add(holder);
     }
@@ -147,7 +151,8 @@ export class WorkerModel {
   }
 
   /** A running run ends: its result is stored and reported, or its failure reported; a cancelled run is dropped. */
-  finish(record: RunRecord, outcome: 'success' | 'failure', nbytes: number, durationMs: number): void {
+  finish(run: ExecutingRun, outcome: RunOutcome, nbytes: number, durationMs: number): void {
+    const record = this.records.get(run.key)!;
     this.records.delete(record.key);
     if (record.cancelled) return;
     if (outcome === 'failure') {
@@ -184,21 +189,38 @@ export class WorkerModel {
     this.send({ metrics: { managedBytes: 0, spilledBytes: 0, rssBytes: 0, paused } });
   }
 
-  /** Whether the worker still owes the scheduler an answer for run `runId` of `key` (counting what is in flight). */
+  /** Each report is sent at once: there is no turn to end. */
+  endTurn(): void {}
+
+  /**
+   * The oldest report, merged with the next ones if `alsoNext` says so, as one message carries all a worker
+   * reports in one turn. A message applies its parts in a fixed order (finished before lost keys), so a worker
+   * that stores a key again after reporting it lost takes the key out of the pending lost keys.
+   */
+  takeReport(alsoNext: () => boolean): WorkerReport {
+    const report = this.outbox.shift()!;
+    while (this.outbox.length > 0 && alsoNext()) {
+      const next = this.outbox.shift()!;
+      const storedAgain = new Set(next.finished.map((result) => result.key));
+      report.lostKeys = report.lostKeys.filter((key) => !storedAgain.has(key));
+      report.finished.push(...next.finished);
+      report.failed.push(...next.failed);
+      report.missing.push(...next.missing);
+      report.lostKeys.push(...next.lostKeys);
+      report.handedBack.push(...next.handedBack);
+      report.closing ||= next.closing;
+      report.metrics = next.metrics ?? report.metrics;
+    }
+    return report;
+  }
+
   owes(key: string, runId: number): boolean {
     if (this.inbox.some((message) => message.compute.some((task) => task.key === key && task.runId === runId))) return true;
     const record = this.records.get(key);
     if (record !== undefined && !record.cancelled && record.runId === runId) return true;
-    return this.outbox.some(
-      (report) =>
-        report.handedBack.includes(key) ||
-        report.finished.some((entry) => entry.key === key && entry.runId === runId) ||
-        report.failed.some((entry) => entry.key === key && entry.runId === runId) ||
-        report.missing.some((entry) => entry.key === key && entry.runId === runId),
-    );
+    return answers(this.outbox, key, runId);
   }
 
-  /** Whether a keys-lost report for `key` is on its way. */
   reportsLost(key: string): boolean {
     return this.outbox.some((report) => report.lostKeys.includes(key));
   }

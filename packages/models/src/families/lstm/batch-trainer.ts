@@ -3,9 +3,10 @@
 // of them and the rest of its rows are padding with loss weight 0 (so is every row of a padding model).
 // Initial weights and the window order depend on the seed only, never on a model's slot in the batch, so a
 // model trains to the same weights whichever batch it is in.
-import { createSession, Rng, runSession, type LoadedSession, type TensorData } from '@loom/ml';
-import { buildInferenceModel, buildTrainingModel, LEARNING_RATE, MODEL_LOSS, nextName, PREDICTION, ROW_WEIGHTS, TARGETS, WINDOWS, type TrainingModel, type TrainingShape } from './graphs.js';
+import { Rng, runSession, type TensorData } from '@loom/ml';
+import { LEARNING_RATE, MODEL_LOSS, nextName, ROW_WEIGHTS, TARGETS, WINDOWS } from './graphs.js';
 import { allocateWeights, WEIGHT_NAMES, type GraphWeights, type WeightName } from './layout.js';
+import { trainingSession } from './sessions.js';
 
 export interface TrainingConfig {
   readonly window: number;
@@ -31,43 +32,11 @@ const FEED_BUDGET = 4 * 1024 * 1024;
 const INIT_STREAM = 0x157a;
 const ROWS_STREAM = 0x2095;
 
-interface TrainingSession extends LoadedSession {
-  readonly graph: TrainingModel;
-}
-
-// One session per graph shape, kept for the life of the thread: building and loading a training graph costs
-// far more than a call, and trainMany fits batch after batch of one shape.
-const trainingSessions = new Map<string, Promise<TrainingSession>>();
-const inferenceSessions = new Map<string, Promise<LoadedSession>>();
-
-function trainingSession(shape: TrainingShape): Promise<TrainingSession> {
-  const key = `${shape.models}x${shape.rows}x${shape.window}x${shape.hidden}`;
-  let found = trainingSessions.get(key);
-  if (found === undefined) {
-    const graph = buildTrainingModel(shape);
-    found = createSession(graph.model, { provider: 'cpu', threads: 1 }).then((loaded) => ({ ...loaded, graph }));
-    trainingSessions.set(key, found);
-    found.catch(() => trainingSessions.delete(key));
-  }
-  return found;
-}
-
-function inferenceSession(window: number, hidden: number): Promise<LoadedSession> {
-  const key = `${window}x${hidden}`;
-  let found = inferenceSessions.get(key);
-  if (found === undefined) {
-    found = createSession(buildInferenceModel(window, hidden), { provider: 'cpu', threads: 1 });
-    inferenceSessions.set(key, found);
-    found.catch(() => inferenceSessions.delete(key));
-  }
-  return found;
-}
-
 /**
  * Seeded initial weights, the same in every slot: Glorot-uniform matrices, zero biases except the forget
  * gate's, which start at 1 so early steps keep the cell state (the usual LSTM practice).
  */
-export function initialWeights(models: number, hidden: number, seed: number): GraphWeights {
+function initialWeights(models: number, hidden: number, seed: number): GraphWeights {
   const weights = allocateWeights(models, hidden);
   const gates = 4 * hidden;
   const glorot = (fanIn: number, fanOut: number): number => Math.sqrt(6 / (fanIn + fanOut));
@@ -189,38 +158,4 @@ export async function trainGroup(config: TrainingConfig, series: readonly Float6
     losses.set((results[MODEL_LOSS] as TensorData).data as Float32Array, first * models);
   }
   return { weights, losses, calls };
-}
-
-/** Windows per inference call at most, over all models: bounds the [M, R, 4H] intermediates. */
-const FORECAST_BUDGET = 1024 * 1024;
-
-/**
- * The z-scale one-step forecasts of every window of every series (window w of series m predicts value
- * w + window), by onnxruntime under the trained weights: [M][windows of m].
- */
-export async function forecastWindows(window: number, hidden: number, weights: GraphWeights, series: readonly Float64Array[]): Promise<Float32Array[]> {
-  const { session } = await inferenceSession(window, hidden);
-  const models = series.length;
-  const counts = series.map((values) => Math.max(values.length - window, 0));
-  const most = Math.max(0, ...counts);
-  const out = counts.map((count) => new Float32Array(count));
-  const perCall = Math.max(1, Math.floor(FORECAST_BUDGET / (models * 4 * hidden)));
-  for (let first = 0; first < most; first += perCall) {
-    const rows = Math.min(perCall, most - first);
-    const windows = new Float32Array(models * rows * window);
-    for (let m = 0; m < models; m++) {
-      const values = series[m]!;
-      for (let j = 0; j < rows && first + j < counts[m]!; j++) {
-        const start = first + j;
-        for (let t = 0; t < window; t++) windows[(m * window + t) * rows + j] = values[start + t]!;
-      }
-    }
-    const results = await runSession(session, { [WINDOWS]: { dtype: 'float32', shape: [models, window, rows], data: windows }, ...weights }, [PREDICTION]);
-    const predicted = (results[PREDICTION] as TensorData).data as Float32Array;
-    for (let m = 0; m < models; m++) {
-      const take = Math.min(rows, counts[m]! - first);
-      if (take > 0) out[m]!.set(predicted.subarray(m * rows, m * rows + take), first);
-    }
-  }
-  return out;
 }

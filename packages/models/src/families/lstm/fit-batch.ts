@@ -4,15 +4,20 @@
 import { FamilyError } from '../errors.js';
 import { fitColumns, rowFailure, type FitBatch, type RowFailure, type Series } from '../evaluate.js';
 import { assertFinite, assertLength, isConstant } from '../series-checks.js';
-import { forecastWindows, trainGroup, type TrainingConfig } from './batch-trainer.js';
+import { trainGroup, type TrainingConfig } from './batch-trainer.js';
+import { forecastWindows } from './forecast-windows.js';
 import { graphToPacked, lstmLayout } from './layout.js';
 import type { LstmFamily } from './lstm.js';
 
-/** Models trained side by side in one session by default. */
-export const MODELS_PER_CALL = 256;
+/**
+ * Models trained side by side in one session by default. A step is bound by arithmetic from about 16 models,
+ * while a session's memory grows with its models (its activations for the backward pass), so more would
+ * cost memory and gain nothing.
+ */
+export const MODELS_PER_CALL = 64;
 
 export interface LstmBatchOptions {
-  /** Most models per onnxruntime session call (default 256); a last, smaller group is padded (see sessionSlots). */
+  /** Most models per onnxruntime session call (default 64); a last, smaller group is padded (see sessionSlots). */
   readonly modelsPerCall?: number;
 }
 
@@ -33,6 +38,10 @@ export interface LstmFitBatch extends FitBatch {
 
 export async function fitLstmBatch(family: LstmFamily, series: readonly (Float64Array | Series)[], options: LstmBatchOptions = {}): Promise<LstmFitBatch> {
   const started = performance.now();
+  const modelsPerCall = options.modelsPerCall ?? MODELS_PER_CALL;
+  if (!(Number.isInteger(modelsPerCall) && modelsPerCall >= 1)) {
+    throw new FamilyError('INVALID_PARAMS', `modelsPerCall must be a positive integer, got ${String(modelsPerCall)}`);
+  }
   const { window, hidden, batch, steps, learningRate, seed } = family.params;
   const config: TrainingConfig = { window, hidden, rows: batch, steps, learningRate, seed };
   const key = family.key();
@@ -53,13 +62,10 @@ export async function fitLstmBatch(family: LstmFamily, series: readonly (Float64
     }
   });
 
-  const modelsPerCall = options.modelsPerCall ?? MODELS_PER_CALL;
-  if (!(Number.isInteger(modelsPerCall) && modelsPerCall >= 1)) {
-    throw new FamilyError('INVALID_PARAMS', `modelsPerCall must be a positive integer, got ${String(modelsPerCall)}`);
-  }
   const groups: number[] = [];
   let calls = 0;
-  const lossCurve = new Float64Array(config.steps);
+  // NaN when nothing trained: a curve of zeros would read as a perfect fit.
+  const lossCurve = new Float64Array(config.steps).fill(accepted.length > 0 ? 0 : NaN);
   for (let first = 0; first < accepted.length; first += modelsPerCall) {
     const members = accepted.slice(first, first + modelsPerCall);
     const groupStarted = performance.now();
@@ -109,12 +115,11 @@ export async function fitLstmBatch(family: LstmFamily, series: readonly (Float64
 
 /**
  * Models per session for a group of `count`: padding slots train on nothing but cost as much as a model, and
- * each session shape costs a build and a slow first run. Rounding up to a power of two to 32 and to a multiple
- * of 32 above bounds both: at most 13 shapes up to 256, and at most 31 padding slots once a group exceeds 32.
+ * each session shape costs a build, a slow first run and its memory, so a smaller last group is rounded up
+ * to a power of two (at most log2(modelsPerCall) + 1 shapes per thread).
  */
 export function sessionSlots(count: number, modelsPerCall: number): number {
-  const rounded = count <= 32 ? 2 ** Math.ceil(Math.log2(count)) : 32 * Math.ceil(count / 32);
-  return Math.min(modelsPerCall, rounded);
+  return Math.min(modelsPerCall, 2 ** Math.ceil(Math.log2(count)));
 }
 
 function zScore(values: Float64Array): { mean: number; std: number; values: Float64Array } {

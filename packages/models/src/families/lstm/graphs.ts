@@ -23,7 +23,7 @@ export const LOSS = 'loss';
 export const PREDICTION = 'prediction';
 
 /** Plain Adam, no clipping and no weight decay: a global gradient norm would couple the models. */
-export const ADAM: OptimizerConfig = { kind: 'adam' };
+const ADAM: OptimizerConfig = { kind: 'adam' };
 
 export interface TrainingShape {
   readonly models: number;
