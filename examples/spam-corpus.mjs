@@ -8,7 +8,7 @@ import { join } from 'node:path';
 const require = createRequire(import.meta.url);
 
 /** Splits a raw message into its Subject header and body. */
-function subjectAndBody(text) {
+export function subjectAndBody(text) {
   const split = text.search(/\r?\n\r?\n/);
   const headers = split < 0 ? text : text.slice(0, split);
   const body = split < 0 ? '' : text.slice(split).replace(/^\s+/, '');

@@ -8,7 +8,7 @@ const USAGE = `Usage: loom <command> [options]
 Commands:
   scheduler                 run a scheduler (loom scheduler --help)
   worker <scheduler-addr>   run a worker connected to a scheduler (loom worker --help)
-  models ls|show            what a model store holds (loom models --help)
+  models ls|show|train      what a model store holds; train a split (loom models --help)
 
 Environment:
   LOOM_TOKEN                cluster token (instead of --token)

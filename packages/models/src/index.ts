@@ -16,6 +16,8 @@ export type { FileEntry, VersionManifest } from './store/version-manifest.js';
 export type { ModelRecord, StoredModel } from './store/model-record.js';
 export { ModelStoreError, isModelStoreError, type ModelStoreErrorCode } from './store/store-error.js';
 export { MODELS_USAGE, runModelsCli } from './store/models-cli.js';
+export { ProgressReporter, progressLine, type ProgressReporterOptions, type ProgressSink } from './cli/progress-line.js';
+export { groupFailures, runSummary, type FailureGroup } from './cli/run-summary.js';
 export { trainMany, type TrainClient, type TrainManyOptions, type TrainManyResult } from './train-many/train-many.js';
 export type { TrainProgress, MetricsSummary, RunWork } from './train-many/run-tally.js';
 export type { SliceFailure } from './train-many/batch-records.js';

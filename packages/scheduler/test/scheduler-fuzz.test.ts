@@ -7,18 +7,16 @@
 //   LOOM_FUZZ_SEED=1234 node --test packages/scheduler/dist/test/scheduler-fuzz.test.js   (one seed, full trace)
 //   LOOM_FUZZ_ITERATIONS=100000 node --test packages/scheduler/dist/test/scheduler-fuzz.test.js   (a long run)
 // LOOM_FUZZ_STEPS sets the steps per sequence, LOOM_FUZZ_FIRST_SEED where the seeds start, LOOM_FUZZ_WORKERS
-// (model, real or mixed) which workers a replayed seed uses.
+// (model, real or mixed) which workers a replayed seed, or the second test, uses.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Simulation, SimulationFailure, type WorkerKind } from './fuzz/simulation.js';
 
 const iterations = Number(process.env['LOOM_FUZZ_ITERATIONS'] ?? 2000);
-/** The real worker state machine costs more per step than a model: fewer sequences keep the file within seconds. */
-const realIterations = Number(process.env['LOOM_FUZZ_ITERATIONS'] ?? 600);
 const steps = Number(process.env['LOOM_FUZZ_STEPS'] ?? 80);
 const firstSeed = Number(process.env['LOOM_FUZZ_FIRST_SEED'] ?? 1);
 const onlySeed = process.env['LOOM_FUZZ_SEED'];
-const onlyKind = (process.env['LOOM_FUZZ_WORKERS'] ?? 'model') as WorkerKind;
+const kindFromEnv = process.env['LOOM_FUZZ_WORKERS'] as WorkerKind | undefined;
 
 /** Runs `prefix` random steps of the sequence `seed`, then settles it; returns the failure, if any. */
 function run(kind: WorkerKind, seed: number, prefix: number, trace = false): { failure: Error | undefined; simulation: Simulation } {
@@ -60,18 +58,19 @@ function fuzz(kind: WorkerKind, count: number): void {
 }
 
 if (onlySeed !== undefined) {
-  test(`scheduler fuzz (${onlyKind} workers): seed ${onlySeed}`, () => {
+  const kind = kindFromEnv ?? 'model';
+  test(`scheduler fuzz (${kind} workers): seed ${onlySeed}`, () => {
     const seed = Number(onlySeed);
-    const { failure, simulation } = run(onlyKind, seed, steps, true);
+    const { failure, simulation } = run(kind, seed, steps, true);
     console.log(simulation.trace.join('\n'));
-    if (failure !== undefined) assert.fail(report(onlyKind, seed, failure));
+    if (failure !== undefined) assert.fail(report(kind, seed, failure));
   });
 } else {
   test(`scheduler fuzz: ${iterations} random sequences of ${steps} steps settle with every wanted key in memory or erred`, () => {
     fuzz('model', iterations);
   });
 
-  test(`scheduler and worker fuzz: ${realIterations} sequences against the real worker state machine and its report batching`, () => {
-    fuzz('mixed', realIterations);
+  test(`scheduler and worker fuzz: ${iterations} sequences against the real worker state machine and its report batching`, () => {
+    fuzz(kindFromEnv ?? 'real', iterations);
   });
 }

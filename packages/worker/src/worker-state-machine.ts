@@ -9,7 +9,8 @@
 //   waiting: its inputs would be read back from disk or fetched, and the load budget is spent (or paused)
 //   executing ──cancel──> cancelled ──compute──> executing (the running result is used for the new run)
 //   cancelled results are dropped unreported; a thread dying requeues executing tasks (ready, or loading its inputs
-//   again if it was handed a private one); close hands back everything that is not executing.
+//   again if it was handed a private one); close hands back everything that is not executing. A reading-held task
+//   cancelled or handed back releases the held value (the scheduler does not count it here).
 // Its fields are public for the shell, the tests and the invariants to read; only `handle` changes them.
 import { LoomError, type EncodedValue } from '@loom/protocol';
 import type { ThreadResult, ThreadTask } from './thread-messages.js';
@@ -174,17 +175,29 @@ export class WorkerState {
   /** A cancel names the run it cancels, so one for an earlier run leaves a newer assignment of the key alone. */
   private cancel({ cancels }: CancelEvent): void {
     let dropped = false;
+    let unclaimed: string[] | undefined;
     for (const { key, runId } of cancels) {
       const record = this.tasks.get(key);
       if (!record || record.task.runId !== runId) continue;
       if (record.state === 'executing') this.move(record, 'cancelled');
       else if (record.state !== 'cancelled') {
+        if (record.state === 'reading-held') (unclaimed ??= []).push(key);
         this.drop(record);
         dropped = true;
       }
     }
     if (dropped) this.pruneQueues();
+    if (unclaimed) this.releaseUnclaimed(unclaimed);
     this.admitWaiting();
+  }
+
+  /**
+   * Releases held values that assignments given up unanswered were to be answered from. The scheduler never runs
+   * a key where it counts a copy, so such a copy came from a run whose report it did not take (a stale one, from
+   * before it assigned the key again): kept, nobody would ever free it.
+   */
+  private releaseUnclaimed(keys: string[]): void {
+    this.out.push({ type: 'release', keys, stimulusId: this.stimulusId });
   }
 
   private free({ keys }: FreeEvent): void {
@@ -291,14 +304,17 @@ export class WorkerState {
   private close(): void {
     this.closing = true;
     const keys: string[] = [];
+    const unclaimed: string[] = [];
     for (const record of this.tasks.values()) {
       if (record.state === 'executing' || record.state === 'cancelled') continue;
+      if (record.state === 'reading-held') unclaimed.push(record.task.key);
       this.drop(record);
       keys.push(record.task.key);
     }
     this.ready = [];
     this.waiting = [];
     if (keys.length > 0) this.out.push({ type: 'hand-back', keys, stimulusId: this.stimulusId });
+    if (unclaimed.length > 0) this.releaseUnclaimed(unclaimed);
   }
 
   /** Hands ready tasks to free threads, in batches the BatchSizer sizes. */

@@ -154,6 +154,21 @@ describe('worker state machine', () => {
       assert.deepEqual(lines(executed('k')), ['finished k#3']);
     });
 
+    test('an assignment to be answered from a held value and cancelled, or handed back, releases the value', () => {
+      // The scheduler never runs a key where it counts a copy, so the copy here came from a run whose report it
+      // did not take (a stale one): once the assignment is given up unanswered, nobody would ever free it.
+      const { held, lines } = machine(1);
+      held.disk.add('cancelled');
+      held.memory.add('handed-back');
+      assert.deepEqual(lines({ type: 'compute', tasks: [task('cancelled', { runId: 3 }), task('handed-back', { runId: 4 })] }), [
+        'read-held cancelled',
+        'read-held handed-back',
+      ]);
+      assert.deepEqual(lines({ type: 'cancel', cancels: [{ key: 'cancelled', runId: 3 }] }), ['release cancelled']);
+      assert.deepEqual(lines({ type: 'held-read', key: 'cancelled', attempt: 0, value: encodeValue('stale') }), [], 'a read of the cancelled run');
+      assert.deepEqual(lines({ type: 'close' }), ['hand-back handed-back', 'release handed-back']);
+    });
+
     test('freeing a held value while it is read makes the task run instead', () => {
       const { held, lines, dispatch } = machine(1);
       held.memory.add('k');
@@ -211,7 +226,7 @@ describe('worker state machine', () => {
     held.disk.add('held');
     lines({ type: 'compute', tasks: [task('r'), task('q1'), task('q2', { inputs: [input('x')] }), task('held')] });
     dispatch();
-    assert.deepEqual(lines({ type: 'close' }), ['hand-back q1,q2,held']);
+    assert.deepEqual(lines({ type: 'close' }), ['hand-back q1,q2,held', 'release held']);
     assert.deepEqual(lines({ type: 'compute', tasks: [task('late')] }), ['hand-back late']);
     assert.deepEqual(lines({ type: 'inputs-loaded', key: 'q2', attempt: 2, values: [encodeValue(1)], privateValues: [true] }), []);
     assert.deepEqual(lines(executed('r')), ['finished r#1']);

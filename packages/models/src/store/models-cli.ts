@@ -1,7 +1,8 @@
-// `loom models ls|show`: what a model store holds, from the command line. `ls` lists groups with their current
-// version; `show GROUP` summarises a version (loading it, so its checksums are checked); `show GROUP ID` prints
-// one model. `--json` prints the same as JSON for scripts.
+// `loom models ls|show|train`: what a model store holds, from the command line. `ls` lists groups with their
+// current version; `show GROUP` summarises a version (loading it, so its checksums are checked); `show GROUP ID`
+// prints one model. `--json` prints the same as JSON for scripts. `train` is in ../cli/train-command.ts.
 import { parseArgs } from 'node:util';
+import { formatNumber as fmt, quantiles } from '../cli/figures.js';
 import type { ModelMetrics } from '../families/evaluate.js';
 import type { StoredModel } from './model-record.js';
 import { ModelStore } from './model-store.js';
@@ -12,9 +13,17 @@ export const MODELS_USAGE = `loom models ls [--store DIR] [--json]
 loom models show GROUP [ID] [--store DIR] [--version V] [--json]
     a version's summary (default the current one), or one model's record
 
-  --store DIR     the model store directory (default $LOOM_MODEL_STORE, else ./models)`;
+  --store DIR     the model store directory (default $LOOM_MODEL_STORE, else ./models)
+
+loom models train --split FILE --family SPEC --group NAME [--store DIR] [--local N | --scheduler ADDR] ...
+    trains one model per slice of a split and publishes a new version (loom models train --help)`;
 
 export async function runModelsCli(argv: string[], write: (text: string) => void = (text) => process.stdout.write(text)): Promise<void> {
+  if (argv[0] === 'train') {
+    // Loaded on demand: it brings in the client library, which ls and show do not need.
+    const { runTrainCommand } = await import('../cli/train-command.js');
+    return runTrainCommand(argv.slice(1), { out: write, err: process.stderr });
+  }
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -107,16 +116,6 @@ function describeModel(model: StoredModel, version: number): string[] {
     `trained at  ${new Date(model.trainedAt).toISOString()}`,
     `version     ${version}`,
   ];
-}
-
-function quantiles(values: Float64Array): { count: number; median: number; p90: number; max: number } {
-  const defined = values.filter((v) => !Number.isNaN(v)).sort();
-  const at = (q: number): number => (defined.length === 0 ? NaN : (defined[Math.min(defined.length - 1, Math.floor(q * defined.length))] as number));
-  return { count: defined.length, median: at(0.5), p90: at(0.9), max: at(1) };
-}
-
-function fmt(value: number): string {
-  return Number.isInteger(value) ? String(value) : Number.isNaN(value) ? 'NaN' : value.toPrecision(6).replace(/\.?0+($|e)/, '$1');
 }
 
 function table(header: string[], rows: string[][]): string[] {

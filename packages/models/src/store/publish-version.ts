@@ -40,7 +40,8 @@ export async function publishStage(root: string, group: string, stage: Stage, ro
   let carried = 0;
   for (const [index, source] of staged.entries()) {
     for (const view of await readSource(source)) {
-      layout = mergeLayouts(layout, view.layout);
+      // An empty batch (every slice of its task failed) has no params width; it must not make the column a List.
+      if (view.length > 0) layout = mergeLayouts(layout, view.layout);
       for (let i = 0; i < view.length; i++) {
         const id = view.id(i);
         const first = firstBatch.get(id);

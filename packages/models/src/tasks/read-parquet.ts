@@ -1,7 +1,8 @@
 // A batch's Parquet source: one scan of the file reading only the time column and the batch's value columns,
 // and only the row groups whose time statistics meet the ranges the batch's slices need. Columns arrive as
 // hyparquet's decoded chunks (typed arrays for plain doubles) and are copied once into Float64Arrays.
-import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type ColumnData, type FileMetaData, type SchemaElement } from 'hyparquet';
+import { readFile, stat } from 'node:fs/promises';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type AsyncBuffer, type ColumnData, type FileMetaData, type SchemaElement } from 'hyparquet';
 import type { BatchSourceSpec } from '../train-many/batch-wire.js';
 import { copyDoubles, inTimeOrder, toDouble, unionOfRanges, type Problem, type SourceRead } from './source-data.js';
 
@@ -13,12 +14,13 @@ const PARSERS = {
   dateFromDays: (days: number) => days * 86_400_000,
 };
 
-export async function readParquet(spec: BatchSourceSpec, timeColumn: string, ranges: Float64Array): Promise<SourceRead> {
+/** `wholeFileBytes`: files up to this size are read in one call (see WHOLE_FILE_BYTES). */
+export async function readParquet(spec: BatchSourceSpec, timeColumn: string, ranges: Float64Array, wholeFileBytes = WHOLE_FILE_BYTES): Promise<SourceRead> {
   const path = (spec.source as { file: string }).file;
   let file;
   let metadata: FileMetaData;
   try {
-    file = await asyncBufferFromFile(path);
+    file = await openParquet(path, wholeFileBytes);
     metadata = await parquetMetadataAsync(file, { parsers: PARSERS });
   } catch (error) {
     return { code: 'SOURCE_FAILED', message: `cannot read ${path} as Parquet: ${error instanceof Error ? error.message : String(error)}` };
@@ -66,6 +68,20 @@ export async function readParquet(spec: BatchSourceSpec, timeColumn: string, ran
   };
   const values = new Map(names.map((name) => [name, assemble(name)]));
   return inTimeOrder(assemble(timeColumn), resolved.map((column) => (typeof column === 'string' ? (values.get(column) as Float64Array) : column)));
+}
+
+/**
+ * Files up to this size are read whole, in one call. hyparquet's file reader opens a stream per byte range it
+ * fetches (the footer fetch alone takes the last 512 KiB), so a small file is otherwise read twice, in many
+ * calls; a bigger file is read by ranges, so a batch holds only the columns and row groups it needs.
+ */
+export const WHOLE_FILE_BYTES = 16 * 2 ** 20;
+
+async function openParquet(path: string, wholeFileBytes: number): Promise<AsyncBuffer> {
+  if ((await stat(path)).size > wholeFileBytes) return asyncBufferFromFile(path);
+  const bytes = await readFile(path);
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
 }
 
 function timeKindOf(element: SchemaElement): 'timestamp' | 'number' | undefined {

@@ -7,14 +7,9 @@ import { assertFinite, assertLength, isConstant } from '../series-checks.js';
 import { trainGroup, type TrainingConfig } from './batch-trainer.js';
 import { forecastWindows } from './forecast-windows.js';
 import { graphToPacked, lstmLayout } from './layout.js';
-import type { LstmFamily } from './lstm.js';
+import { MODELS_PER_CALL, type LstmFamily } from './lstm.js';
 
-/**
- * Models trained side by side in one session by default. A step is bound by arithmetic from about 16 models,
- * while a session's memory grows with its models (its activations for the backward pass), so more would
- * cost memory and gain nothing.
- */
-export const MODELS_PER_CALL = 64;
+export { MODELS_PER_CALL };
 
 export interface LstmBatchOptions {
   /** Most models per onnxruntime session call (default 64); a last, smaller group is padded (see sessionSlots). */

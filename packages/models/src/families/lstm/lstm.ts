@@ -10,7 +10,9 @@ import type { FitResult, ModelFamily, PredictOptions, Prediction } from '../fami
 import { FamilyError } from '../errors.js';
 import { predictionBuffers } from '../prediction-buffers.js';
 import { grown } from '../differencing.js';
-import { fitLstmBatch, type LstmBatchOptions, type LstmFitBatch } from './fit-batch.js';
+// Types only: the trainer (fit-batch.ts and through it @loom/ml and onnxruntime-node) is imported by fitBatch
+// when a network is first trained, so a thread that fits other families, or only scores lstm models, never loads it.
+import type { LstmBatchOptions, LstmFitBatch } from './fit-batch.js';
 import { LstmForward } from './forward.js';
 import { lstmLayout, lstmParamNames, type LstmLayout } from './layout.js';
 import { fitInHelperThread } from './sync-fit.js';
@@ -39,6 +41,13 @@ export interface LstmFamily extends ModelFamily<Required<LstmParams>> {
 export function lstm(params: LstmParams): LstmFamily {
   return new LstmForecaster(params);
 }
+
+/**
+ * Models trained side by side in one session by default. A step is bound by arithmetic from about 16 models,
+ * while a session's memory grows with its models (its activations for the backward pass), so more would
+ * cost memory and gain nothing.
+ */
+export const MODELS_PER_CALL = 64;
 
 /** Training windows beyond the window itself that a fit needs at least. */
 const MIN_WINDOWS = 10;
@@ -93,7 +102,8 @@ export class LstmForecaster implements LstmFamily {
     return fitInHelperThread(this.params, train);
   }
 
-  fitBatch(series: readonly (Float64Array | Series)[], options?: LstmBatchOptions): Promise<LstmFitBatch> {
+  async fitBatch(series: readonly (Float64Array | Series)[], options?: LstmBatchOptions): Promise<LstmFitBatch> {
+    const { fitLstmBatch } = await import('./fit-batch.js');
     return fitLstmBatch(this, series, options);
   }
 
