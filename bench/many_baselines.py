@@ -8,7 +8,8 @@ AR(p) with a constant on each series' first `train` values, statsmodels' AutoReg
   statsmodels_loop   one process, a loop of AutoReg(...).fit() over a sample of the series (timed per model;
                      the bench extrapolates the total)
   statsmodels_pool   the same loop over a multiprocessing pool of `processes` (fork; the pool's start is not timed)
-  numpy_batched      every series, in chunks, as a Python user who knows NumPy would write it: the normal
+  numpy_batched      every series, in chunks (of the size found fastest on this machine, unless given), as a
+                     Python user who knows NumPy would write it: the normal
                      equations of all series of a chunk at once (lagged cross products as batched dot products over
                      shifted views, no design matrix), one stacked np.linalg.solve, then the in-sample residuals
                      (sigma = sqrt(ssr / nobs), as AutoReg's sigma2) and the test range scored one step ahead with
@@ -122,6 +123,17 @@ def numpy_batched(series, train, p, k, chunk):
     return {'read_s': read, 'fit_s': fit, 'score_s': score, 'seconds': read + fit + score, 'anomalies': anomalies}
 
 
+CHUNKS = (250, 500, 1000, 2000, 5000)
+
+
+def best_chunk(series, train, p, k):
+    """The chunk size a careful user would settle on: the fastest of a few on (up to) 20,000 series, untimed."""
+    trial = min(series, 20_000)
+    numpy_batched(trial, train, p, k, 1000)  # pages of the memory map and NumPy's first calls, not compared
+    seconds = {chunk: numpy_batched(trial, train, p, k, chunk)['seconds'] for chunk in CHUNKS}
+    return min(seconds, key=seconds.get), seconds
+
+
 def arima_loop(indices, train, order):
     from statsmodels.tsa.arima.model import ARIMA
     failed = 0
@@ -160,9 +172,13 @@ def main():
         seconds, child_rss = statsmodels_pool(sample, train, p, config['processes'])
         emit(measure='statsmodels_pool', models=len(sample), processes=config['processes'], seconds=seconds, peak_rss_bytes=child_rss)
 
+    chunk = config['chunk']
+    if chunk <= 0:
+        chunk, trials = best_chunk(series, train, p, k)
+        emit(measure='numpy_chunk', chunk=chunk, trials={str(size): seconds for size, seconds in trials.items()})
     for repeat in range(config['repeats']):
-        result = numpy_batched(series, train, p, k, config['chunk'])
-        emit(measure='numpy_batched', repeat=repeat + 1, models=series, chunk=config['chunk'], peak_rss_bytes=peak_rss_bytes(), **result)
+        result = numpy_batched(series, train, p, k, chunk)
+        emit(measure='numpy_batched', repeat=repeat + 1, models=series, chunk=chunk, peak_rss_bytes=peak_rss_bytes(), **result)
 
     arima = config.get('arima')
     if arima and arima['series'] > 0 and arima['sample'] > 0:

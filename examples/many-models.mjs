@@ -66,40 +66,20 @@ const clusterStarting = LocalCluster.start({ workers: options.workers, threadsPe
 clusterStarting.catch(() => undefined); // awaited below
 
 const start = Date.UTC(2024, 5, 1);
-const fleet = generateFleet({ ...options, start });
-const series = fleet.databases.reduce((sum, db) => sum + db.metrics.size, 0);
-const spikes = fleet.injected.filter((e) => e.kind === 'spike').length;
-const shifts = fleet.injected.length - spikes;
-say(`Fleet: ${n(options.databases)} databases x ${options.metrics} metrics, ${n(fleet.hours)} hourly values each ` +
-  `(${new Date(start).toISOString().slice(0, 10)} .. ${new Date(start + fleet.hours * 3_600_000).toISOString().slice(0, 10)}): ` +
-  `${n(series)} series, ${(series * fleet.hours / 1e6).toFixed(1)} M values (${clock()})`);
-say(`  injected: ${n(spikes)} spikes (6-12 noise sd), ${n(shifts)} level shifts (5-9 sd); and the usual mess: ` +
-  `${CONSTANT_ON_PRIMARY} constant 0 on the primaries, scrape gaps, old agents without ${MISSING_ON_OLD_AGENTS}`);
-
-rmSync(join(out, 'fleet'), { recursive: true, force: true });
-mkdirSync(out, { recursive: true });
-const files = writeParquetFleet(fleet, join(out, 'fleet'));
-const bytes = files.reduce((sum, file) => sum + statSync(file).size, 0);
-const slices = fleetSlices(fleet, options.testDays);
-const testFrom = Date.parse(slices[0].test_from);
-writeSplitCsv(join(out, 'split.csv'), slices, 'file');
-say(`Parquet: ${n(files.length)} files, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${shown(join(out, 'fleet'))}; split ${shown(join(out, 'split.csv'))} (${clock()})`);
-
-const halves = [];
-const postgres = await preparePostgres();
-if (postgres.url !== undefined) {
-  writeSplitCsv(join(out, 'split-postgres.csv'), slices, 'database');
-  say(`PostgreSQL: ${n(fleet.databases.length)} tables in schema ${SCHEMA} at ${redacted(postgres.url)}, loaded by COPY; split ${shown(join(out, 'split-postgres.csv'))} (${clock()})`);
-  halves.push({ name: 'postgres', group: 'fleet-postgres', split: join(out, 'split-postgres.csv'), connections: { warehouse: postgres.url } });
-} else {
-  say(`PostgreSQL: skipped, ${postgres.why}; training from Parquet only`);
+let data;
+try {
+  data = await writeData();
+} catch (error) {
+  await (await clusterStarting.catch(() => undefined))?.close();
+  throw error;
 }
-halves.push({ name: 'parquet', group: 'fleet-parquet', split: join(out, 'split.csv') });
+const { fleet, testFrom, halves } = data;
 
 const cluster = await clusterStarting;
-const client = await Client.connect(cluster.address);
-say(`Cluster: ${options.workers} workers x 1 thread at ${cluster.address} (${clock()})`);
+let client;
 try {
+  client = await Client.connect(cluster.address);
+  say(`Cluster: ${options.workers} workers x 1 thread at ${cluster.address} (${clock()})`);
   const store = await ModelStore.open(join(out, 'models'));
   const family = ar({ p: 8, k: options.k });
   const groups = [];
@@ -124,7 +104,9 @@ try {
     const [a, b] = groups.map((g) => g.group);
     const same = a.ids.filter((id) => b.has(id) && a.params(id).every((v, i) => Object.is(v, b.params(id)[i]))).length;
     say();
-    say(`PostgreSQL and Parquet agree: ${n(same)} of ${n(a.size)} models identical to the last bit (${n(b.size)} from Parquet): the same values, read two ways.`);
+    say(same === a.size && same === b.size
+      ? `PostgreSQL and Parquet agree: the ${n(same)} models trained from each are identical to the last bit (the same values, read two ways).`
+      : `PostgreSQL and Parquet DISAGREE: ${n(same)} identical models of ${n(a.size)} from PostgreSQL and ${n(b.size)} from Parquet.`);
   }
 
   const scored = groups.at(-1);
@@ -141,27 +123,64 @@ try {
   say(`  alerts (flags less than ${ALERT_GAP_HOURS} h apart): ${n(figures.alerts)}: ${n(figures.onset)} open at an injected anomaly, ` +
     `${n(figures.repeat)} repeat a level shift (the model predates it: retrain), ${n(figures.false)} false: precision ${pct(figures.precision)}`);
   say();
-  say(`  ${'series'.padEnd(26)}${'time (UTC)'.padEnd(18)}${'value'.padStart(11)}${'forecast'.padStart(11)}  ${'band'.padEnd(22)}  what`);
+  say(`  ${'series'.padEnd(26)}${'time (UTC)'.padEnd(18)}${'value'.padStart(10)}${'forecast'.padStart(10)}  ${'band'.padEnd(20)}${'sigmas'.padStart(7)}  what`);
   for (const alert of sampleAlerts(result.alerts)) {
     const p = alert.points[0];
-    const sigma = (p.upper - p.lower) / (2 * options.k);
-    const what = alert.injected !== undefined
-      ? `injected ${alert.injected.kind === 'spike' ? 'spike' : 'level shift'} of ${alert.injected.size > 0 ? '+' : ''}${alert.injected.size.toFixed(1)} sd`
+    const sigmas = ((p.value - p.predicted) / ((p.upper - p.lower) / (2 * options.k))).toFixed(1);
+    const injected = alert.injected;
+    const what = injected !== undefined
+      ? `injected ${injected.kind === 'spike' ? 'spike' : 'level shift'} (${injected.size > 0 ? '+' : ''}${injected.size.toFixed(1)} noise sd)`
       : alert.cause === 'repeat' ? 'repeat of a level shift' : 'false alert';
     const time = new Date(p.time).toISOString().slice(0, 16).replace('T', ' ');
-    say(`  ${alert.id.padEnd(26)}${time.padEnd(18)}${p.value.toFixed(2).padStart(11)}${p.predicted.toFixed(2).padStart(11)}  ` +
-      `${`[${p.lower.toFixed(2)}, ${p.upper.toFixed(2)}]`.padEnd(22)}  ${what}, ${((p.value - p.predicted) / sigma).toFixed(1)} sigma${alert.points.length > 1 ? `, ${alert.points.length} flags` : ''}`);
+    const band = `[${p.lower.toFixed(2)}, ${p.upper.toFixed(2)}]`;
+    say(`  ${alert.id.padEnd(26)}${time.padEnd(18)}${p.value.toFixed(2).padStart(10)}${p.predicted.toFixed(2).padStart(10)}  ${band.padEnd(20)}${sigmas.padStart(7)}  ` +
+      `${what}${alert.points.length > 1 ? `, ${alert.points.length} flags` : ''}`);
   }
   say();
   say(`Done in ${clock()} on ${availableParallelism()} CPUs (load average ${loadavg().map((l) => l.toFixed(2)).join(', ')}). ` +
     `Look closer: npm run loom -- models show ${scored.group.name} --store ${shown(store.dir)}`);
 } finally {
-  await client.close();
+  await client?.close();
   await cluster.close();
 }
 
+/** Generates the fleet and writes it as Parquet files and, when a server can be had, PostgreSQL tables, with their splits. */
+async function writeData() {
+  const fleet = generateFleet({ ...options, start });
+  const series = fleet.databases.reduce((sum, db) => sum + db.metrics.size, 0);
+  const spikes = fleet.injected.filter((e) => e.kind === 'spike').length;
+  const shifts = fleet.injected.length - spikes;
+  say(`Fleet: ${n(options.databases)} databases x ${options.metrics} metrics, ${n(fleet.hours)} hourly values each ` +
+    `(${new Date(start).toISOString().slice(0, 10)} .. ${new Date(start + fleet.hours * 3_600_000).toISOString().slice(0, 10)}): ` +
+    `${n(series)} series, ${(series * fleet.hours / 1e6).toFixed(1)} M values (${clock()})`);
+  say(`  injected: ${n(spikes)} spikes (6-12 noise sd), ${n(shifts)} level shifts (5-9 sd); and the usual mess: ` +
+    `${CONSTANT_ON_PRIMARY} constant 0 on the primaries, scrape gaps, old agents without ${MISSING_ON_OLD_AGENTS}`);
+
+  rmSync(join(out, 'fleet'), { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const files = writeParquetFleet(fleet, join(out, 'fleet'));
+  const bytes = files.reduce((sum, file) => sum + statSync(file).size, 0);
+  const slices = fleetSlices(fleet, options.testDays);
+  const testFrom = Date.parse(slices[0].test_from);
+  writeSplitCsv(join(out, 'split.csv'), slices, 'file');
+  say(`Parquet: ${n(files.length)} files, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${shown(join(out, 'fleet'))}; split ${shown(join(out, 'split.csv'))} (${clock()})`);
+
+  const halves = [];
+  const postgres = await preparePostgres(fleet);
+  if (postgres.url !== undefined) {
+    writeSplitCsv(join(out, 'split-postgres.csv'), slices, 'database');
+    say(`PostgreSQL: ${n(fleet.databases.length)} tables in schema ${SCHEMA} at ${redacted(postgres.url)}, loaded by COPY; split ${shown(join(out, 'split-postgres.csv'))} (${clock()})`);
+    halves.push({ name: 'postgres', group: 'fleet-postgres', split: join(out, 'split-postgres.csv'), connections: { warehouse: postgres.url } });
+  } else {
+    rmSync(join(out, 'split-postgres.csv'), { force: true });
+    say(`PostgreSQL: skipped, ${postgres.why}; training from Parquet only`);
+  }
+  halves.push({ name: 'parquet', group: 'fleet-parquet', split: join(out, 'split.csv') });
+  return { fleet, testFrom, halves };
+}
+
 /** `{ url }` of a PostgreSQL server holding the fleet, or `{ why }` it cannot be had. */
-async function preparePostgres() {
+async function preparePostgres(fleet) {
   if (args['no-postgres']) return { why: 'as --no-postgres asks' };
   let url = process.env.LOOM_PG_URL;
   if (url === undefined || url === '') {

@@ -1,7 +1,8 @@
 // bench:many's correctness checks, so a fast wrong answer cannot pass for a result: a stored model must equal
 // evaluate() on the same generated values, bit for bit, and an ar model's coefficients and sigma must agree with
-// the NumPy baseline's and statsmodels' AutoReg to 1e-6 (relative to the largest coefficient).
-import { evaluate, type ModelFamily, type StoredModel } from '@loom/models';
+// the NumPy baseline's and statsmodels' AutoReg to 1e-6 (relative to the largest coefficient). Models trained
+// together (lstm) are checked by scoring the stored weights again here: same anomalies, same test error.
+import { evaluate, score, type ModelFamily, type StoredModel } from '@loom/models';
 import { fillSeries, METRICS, seriesId, type FleetShape } from './many-fleet.js';
 
 /** Rows of the fleet (series in split order) to check: the corners and a seeded spread, below `limit`. */
@@ -13,11 +14,36 @@ export function checkRows(limit: number, count = 12): number[] {
 
 export const idOfRow = (row: number): string => seriesId(Math.floor(row / METRICS.length), row % METRICS.length);
 
-/** The model evaluate() gives series `row` in this process. */
-export function expectedModel(shape: FleetShape, family: ModelFamily, row: number) {
+function seriesOf(shape: FleetShape, row: number): { train: Float64Array; test: Float64Array } {
   const values = new Float64Array(shape.hours);
   fillSeries(shape.seed, row, values);
-  return evaluate(family, { train: values.subarray(0, shape.trainHours), test: values.subarray(shape.trainHours) });
+  return { train: values.subarray(0, shape.trainHours), test: values.subarray(shape.trainHours) };
+}
+
+/** The model evaluate() gives series `row` in this process. */
+export function expectedModel(shape: FleetShape, family: ModelFamily, row: number) {
+  return evaluate(family, seriesOf(shape, row));
+}
+
+/** Throws unless each stored model, scored here on its series, gives its stored anomalies and test RMSE (1e-9). */
+export function checkRescored(name: string, shape: FleetShape, family: ModelFamily, stored: Map<string, StoredModel>, rows: readonly number[]): number {
+  let checked = 0;
+  for (const row of rows) {
+    const model = stored.get(idOfRow(row));
+    if (model === undefined) continue;
+    const { train, test } = seriesOf(shape, row);
+    const scored = score(family, model.params, train, test);
+    let squares = 0;
+    for (let j = 0; j < test.length; j++) squares += (test[j]! - scored.predicted[j]!) ** 2;
+    const rmse = Math.sqrt(squares / test.length);
+    const anomalies = scored.anomalies.reduce((sum, flag) => sum + flag, 0);
+    if (!(Math.abs(rmse - model.metrics.testRmse) <= 1e-9 * rmse) || anomalies !== model.metrics.anomalies) {
+      throw new Error(`${name}: ${model.id} scored again gives test RMSE ${rmse} and ${anomalies} anomalies, the store has ${model.metrics.testRmse} and ${model.metrics.anomalies}`);
+    }
+    checked++;
+  }
+  if (checked === 0) throw new Error(`${name}: none of the checked ids was stored`);
+  return checked;
 }
 
 /** Throws unless each stored model equals evaluate() on its series exactly; returns how many were checked. */

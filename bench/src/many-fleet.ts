@@ -5,12 +5,13 @@
 // because Debian's Python has no Parquet reader.
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { Rng } from '@loom/ml';
 import { parquetWriteFile } from 'hyparquet-writer';
 
 export const HOUR = 3_600_000;
 export const START = Date.UTC(2024, 0, 1);
 /** Bump when the generator changes, so cached fleets are regenerated. */
-const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 /** The 50 metrics watched on every database: one series each. */
 export const METRICS = [
@@ -44,21 +45,12 @@ export interface Fleet extends FleetShape {
   cached: boolean;
 }
 
+/** What determines a fleet's values: its size, the seed and the generator. */
+export const fleetKey = (shape: FleetShape): string => `${shape.databases}x${METRICS.length}x${shape.hours}-seed${shape.seed}-v${GENERATOR_VERSION}`;
+
 export const databaseName = (d: number): string => `db${String(d).padStart(5, '0')}`;
 export const seriesId = (d: number, m: number): string => `${databaseName(d)}.${METRICS[m]}`;
 export const tierOf = (d: number): string => TIERS[d % TIERS.length] as string;
-
-/** A deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Series `index` of the fleet, `out.length` hours from START: a level with a daily cycle, AR(2) noise around it,
@@ -66,8 +58,8 @@ function random(seed: number): () => number {
  * quarter), so the models have something to flag.
  */
 export function fillSeries(seed: number, index: number, out: Float64Array): void {
-  const next = random(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
-  const normal = (): number => (next() + next() + next() + next() - 2) * Math.sqrt(3);
+  const rng = new Rng(seed, index);
+  const next = (): number => rng.uniform();
   const level = 10 + 990 * next() ** 2;
   const scale = level * (0.01 + 0.09 * next());
   const daily = scale * 3 * next();
@@ -79,7 +71,7 @@ export function fillSeries(seed: number, index: number, out: Float64Array): void
   let a = 0;
   let b = 0;
   for (let t = 0; t < out.length; t++) {
-    const x = phi1 * a + phi2 * b + scale * normal();
+    const x = phi1 * a + phi2 * b + scale * rng.normal();
     b = a;
     a = x;
     const spike = next() < 0.002 ? (next() < 0.5 ? -1 : 1) * scale * (6 + 6 * next()) : 0;
@@ -98,7 +90,7 @@ export const testRange = (shape: FleetShape) => ({ from: START + shape.trainHour
 
 /** The fleet under `root`, generated there first unless a complete one with the same shape is cached. */
 export function fleet(root: string, shape: FleetShape, log: (message: string) => void): Fleet {
-  const key = `fleet-${shape.databases}x${METRICS.length}x${shape.hours}-train${shape.trainHours}-seed${shape.seed}-v${GENERATOR_VERSION}`;
+  const key = `fleet-${fleetKey(shape)}-train${shape.trainHours}`;
   const dir = join(root, key);
   const marker = join(dir, 'fleet.json');
   const paths = { splitPath: join(dir, 'split.csv'), npyPath: join(dir, 'series.npy') };

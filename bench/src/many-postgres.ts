@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { databaseName, databaseSplit, databaseValues, HOUR, METRICS, START, type FleetShape } from './many-fleet.js';
+import { databaseName, databaseSplit, databaseValues, fleetKey, HOUR, METRICS, START, type FleetShape } from './many-fleet.js';
 
 /** The database name the split uses; the bench maps it to the PostgreSQL URL. */
 export const PG_DATABASE = 'metrics';
@@ -43,7 +43,7 @@ export function postgresUrl(log: (message: string) => void): string | undefined 
 }
 
 export async function postgresFleet(url: string, shape: FleetShape, dataDir: string, log: (message: string) => void): Promise<PostgresFleet> {
-  const key = `${shape.databases}x${METRICS.length}x${shape.hours}-seed${shape.seed}`;
+  const key = fleetKey(shape);
   const splitPath = join(dataDir, `split-pg-${shape.databases}.csv`);
   writeFileSync(splitPath, databaseSplit(shape, PG_DATABASE, tableOf));
   const series = shape.databases * METRICS.length;

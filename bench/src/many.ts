@@ -9,6 +9,7 @@
 // Env: BENCH_MANY_SERIES (250000), BENCH_MANY_PG_SERIES (10000), BENCH_MANY_ARIMA_SERIES (20000),
 // BENCH_MANY_LSTM_SERIES (512), BENCH_MANY_REPEATS (2), BENCH_MANY_LSTM_REPEATS (1), BENCH_MANY_SAMPLE
 // (statsmodels AutoReg sample, 2000), BENCH_MANY_ARIMA_SAMPLE (200), BENCH_MANY_MEMORY_LIMIT (per worker, 2GiB),
+// BENCH_MANY_NUMPY_CHUNK (series per NumPy batch; default 0: the fastest of a few, tried first),
 // BENCH_MANY_DATA_DIR (bench/.data/many), BENCH_SKIP_PYTHON; a count of 0 skips its row. Every series count is
 // rounded up to whole databases of 50 metrics.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ar, arima, lstm, type ModelFamily } from '@loom/models';
-import { AGREEMENT, checkAgainstEvaluate, checkAgainstReference, checkRows, idOfRow, relativeDifference } from './many-checks.js';
+import { AGREEMENT, checkAgainstEvaluate, checkAgainstReference, checkRescored, checkRows, idOfRow, relativeDifference } from './many-checks.js';
 import { fleet, METRICS, type Fleet, type FleetShape } from './many-fleet.js';
 import { measureLoom, THREADS_PER_WORKER, WORKERS, type LoomMeasurement } from './many-loom.js';
 import { PG_DATABASE, postgresFleet, postgresUrl } from './many-postgres.js';
@@ -40,6 +41,7 @@ const REPEATS = Math.max(1, count('BENCH_MANY_REPEATS', 2));
 const LSTM_REPEATS = Math.max(1, count('BENCH_MANY_LSTM_REPEATS', 1));
 const SAMPLE = count('BENCH_MANY_SAMPLE', 2_000);
 const ARIMA_SAMPLE = count('BENCH_MANY_ARIMA_SAMPLE', 200);
+const NUMPY_CHUNK = count('BENCH_MANY_NUMPY_CHUNK', 0);
 const MEMORY_LIMIT = process.env['BENCH_MANY_MEMORY_LIMIT'] ?? '2GiB';
 const DATA_DIR = process.env['BENCH_MANY_DATA_DIR'] ?? fileURLToPath(new URL('../.data/many', import.meta.url));
 const HOURS = 720;
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
     log(`Python baselines: statsmodels AutoReg on ${Math.min(SAMPLE, data.series)} series (1 and 2 processes), NumPy batched on ${data.series.toLocaleString('en')}`);
     python = runPythonBaselines({
       npy: data.npyPath, series: data.series, train: TRAIN_HOURS, p: AR.params.p, k: 3, sample: SAMPLE, processes: WORKERS * THREADS_PER_WORKER,
-      repeats: REPEATS, chunk: 10_000, checks: rows,
+      repeats: REPEATS, chunk: NUMPY_CHUNK, checks: rows,
       arima: { series: arimaSeries, sample: ARIMA_SAMPLE, order: ARIMA_ORDER },
     });
     for (const [row, { statsmodels, numpy }] of python.checks) {
@@ -127,10 +129,13 @@ async function main(): Promise<void> {
   }
   if (lstmSeries > 0) {
     log(`Loom: lstm(window=24, hidden=16) on ${lstmSeries.toLocaleString('en')} series from Parquet, ${LSTM_REPEATS} repeat(s)`);
-    loom.push(await measure('loom-lstm', subsetSplit(data, lstmSeries, 'lstm'), LSTM, LSTM_REPEATS));
+    const measurement = await measure('loom-lstm', subsetSplit(data, lstmSeries, 'lstm'), LSTM, LSTM_REPEATS);
+    const rescored = checkRescored(measurement.name, data, LSTM, measurement.stored, rows.filter((row) => row < lstmSeries));
+    checks.push(`${measurement.name}: ${rescored} stored models scored again here give their stored test RMSE and anomalies`);
+    loom.push(measurement);
   }
 
-  printManyTables({ data, pg, python, loom, checks, load: { start: loadAtStart, end: loadavg()[0]! }, memoryLimit: MEMORY_LIMIT, sample: SAMPLE });
+  printManyTables({ data, pg, python, loom, checks, load: { start: loadAtStart, end: loadavg()[0]! }, memoryLimit: MEMORY_LIMIT });
 }
 
 main().catch((error: unknown) => {

@@ -48,10 +48,10 @@ test('loom models train trains a file split on a local cluster, prints progress 
   assert.match(run.stderr, /^5\/5 slices \(1 failed\), [\d,]+\/s, done$/m);
   assert.ok(!/^\{/m.test(run.stderr), `JSON log lines on stderr:\n${run.stderr}`);
   assert.match(run.stdout, /^trained 4 models in [\d.]+ s, [\d,]+ models\/s: group fleet, version 1$/m);
-  assert.match(run.stdout, /^failed: 1 slices$/m);
+  assert.match(run.stdout, /^failed: 1 slice$/m);
   assert.match(run.stdout, /^ {2}MISSING_COLUMN\s+1 {2}e\.g\. b-disk: .*no column "disk"/m);
   assert.match(run.stdout, /^test RMSE: median [\d.]+, p90 [\d.]+ \(over 4 of the version's 4 models\)/m);
-  assert.match(run.stdout, /^work: \d+ tasks; .* 0 queries, 2 file scans, 400 rows$/m);
+  assert.match(run.stdout, /^work: \d+ tasks?; .* 0 queries, 2 file scans, 400 rows$/m);
 
   const opened = await ModelStore.open(store, { create: false });
   const group = await opened.open('fleet');
@@ -115,6 +115,10 @@ test('bad arguments are usage errors that say what is wrong, before any cluster 
     assert.match(error.message, /row 2 \(id "x"\), column id: duplicate id/);
     return true;
   });
+  // A database split needs --connections; that too is known before a cluster starts.
+  const databaseSplit = join(dir, 'database-split.csv');
+  writeSplit(databaseSplit, [{ id: 'x', database: 'metrics', table: 'db1', column: 'cpu', train_from: train.from, train_to: train.to, test_from: testRange.from, test_to: testRange.to }]);
+  await assert.rejects(runTrainCommand(['--split', databaseSplit, '--family', 'ar(p=2)', '--group', 'g', '--store', join(dir, 'unused')], { out: err.write, err }), /the split reads databases \(metrics\): give --connections/);
   assert.ok(!existsSync(join(dir, 'unused')), 'a failed command created the store');
 });
 

@@ -12,6 +12,7 @@ export * from './auth.js';
 export * from './grpc-options.js';
 export * from './sizes.js';
 export { Outbox } from './outbox.js';
-export { encodedSizeBound } from './wire-size.js';
+export { encodedSizeBound, taskFinishedSizeBound } from './wire-size.js';
 export { createLogger, LOG_LEVEL_ENV, LOG_LEVELS, type LogLevel, type Logger } from './logger.js';
 export { SERVER_FLAGS, tlsFromFlags } from './cli-flags.js';
+export { LoopbackStream, WARMUP_ENV, nextTurn, silentLogger, warmUpEnabled } from './warm-up.js';

@@ -24,9 +24,12 @@ export class Outbox<M extends object> {
     return this.entries.length === 0 && this.singleBytes === 0;
   }
 
-  /** Appends one element to the repeated field `field` of the next message. */
-  push<F extends RepeatedField<M>>(field: F, value: ElementOf<M, F>): void {
-    this.entries.push({ field, value, bytes: encodedSizeBound(value) });
+  /**
+   * Appends one element to the repeated field `field` of the next message. `bytes`: an upper bound on its encoded
+   * size, when the caller has a cheaper one than walking the element (it must never be below the real size).
+   */
+  push<F extends RepeatedField<M>>(field: F, value: ElementOf<M, F>, bytes = encodedSizeBound(value)): void {
+    this.entries.push({ field, value, bytes });
   }
 
   /**

@@ -37,3 +37,19 @@ export function encodedSizeBound(value: unknown): number {
       return 0;
   }
 }
+
+/**
+ * An upper bound on one TaskFinished entry of a WorkerToScheduler message (loom.proto), from the only two sizes in
+ * it that vary: the key's length in UTF-16 code units and the inline value's bytes (undefined: the report goes
+ * without a value). Every field is counted with its tag, the longest length prefix and the widest scalar, so it
+ * is a true bound without walking the entry, which a worker reporting thousands of small results a turn would
+ * otherwise do once per result.
+ */
+export function taskFinishedSizeBound(keyLength: number, valueBytes: number | undefined): number {
+  const entry = TAG + LENGTH;
+  const key = TAG + LENGTH + 3 * keyLength;
+  const doubles = 3 * (TAG + 8); // nbytes, duration_ms, run_id
+  const codec = TAG + SCALAR;
+  const value = valueBytes === undefined ? 0 : TAG + LENGTH + valueBytes + TAG + 1; // value, has_value
+  return entry + key + doubles + codec + value;
+}

@@ -3,7 +3,7 @@
 // and an outbox cuts its entries into messages under the budget without reordering them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodedSizeBound, Outbox, pb, type loom } from '../src/index.js';
+import { encodedSizeBound, Outbox, pb, taskFinishedSizeBound, type loom } from '../src/index.js';
 
 /** A seeded generator (mulberry32), so a failing round replays. */
 class Random {
@@ -181,4 +181,21 @@ test('singular fields travel in the last message of a flush, in a message of the
   outbox.push('lostKeys', 'y');
   outbox.set('closing', true);
   assert.deepEqual(outbox.takeMessages(2 * bound), [{ lostKeys: ['x', 'y'] }, { closing: true }]);
+});
+
+test('the size bound of a result report is never below its real encoding', () => {
+  const rng = new Random(13);
+  const extremes = { nbytes: 2 ** 53, runId: 2 ** 53, durationMs: Number.MAX_VALUE, codec: pb.Codec.CODEC_ARROW_IPC };
+  for (let round = 0; round < 500; round++) {
+    const withValue = rng.chance(0.5);
+    const value = bytes(rng, rng.chance(0.1) ? 70_000 : 200);
+    const finished: loom.v1.ITaskFinished = {
+      key: text(rng, 60),
+      ...(rng.chance(0.2) ? extremes : { nbytes: rng.int(1e12), runId: rng.int(2 ** 32), durationMs: rng.next() * 1e4, codec: pb.Codec.CODEC_JSON }),
+      ...(withValue ? { value, hasValue: true } : {}),
+    };
+    const real = pb.WorkerToScheduler.encode({ finished: [finished] }).finish().length;
+    const bound = taskFinishedSizeBound(finished.key!.length, withValue ? value.byteLength : undefined);
+    assert.ok(real <= bound, `round ${round}: ${real} bytes encoded, bound ${bound}`);
+  }
 });

@@ -1,8 +1,9 @@
 // `loom scheduler`: parses flags, starts the scheduler, announces readiness on stdout (one `LOOM_READY` JSON
 // line that launchers such as LocalCluster wait for) and shuts down cleanly on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { parseBytes, SERVER_FLAGS, tlsFromFlags } from '@loom/protocol';
+import { parseBytes, SERVER_FLAGS, tlsFromFlags, warmUpEnabled } from '@loom/protocol';
 import { startScheduler, type SchedulerOptions } from './scheduler-server.js';
+import { warmUpScheduler } from './warm-up.js';
 
 export const SCHEDULER_USAGE = `Usage: loom scheduler [options]
 
@@ -46,6 +47,12 @@ export async function runScheduler(argv: string[]): Promise<void> {
 
   const scheduler = await startScheduler(options);
   process.stdout.write(`LOOM_READY ${JSON.stringify({ role: 'scheduler', address: scheduler.address })}\n`);
+  // After the announcement: workers take longer to start than the warm-up takes, and it yields to real work.
+  if (warmUpEnabled()) {
+    warmUpScheduler({ shouldStop: () => scheduler.state.tasks.size > 0 }).catch((error: unknown) => {
+      process.stderr.write(`loom scheduler: the start-up warm-up failed (a bug; the scheduler is unaffected): ${String(error)}\n`);
+    });
+  }
   let closing = false;
   const shutdown = () => {
     if (closing) return;

@@ -17,3 +17,4 @@ export type {
 export type { TaskStateName, FunctionDefinition, TaskError } from './task-state.js';
 export { SchedulerServer, startScheduler, SCHEDULER_VERSION, type SchedulerOptions, type SchedulerHandle } from './scheduler-server.js';
 export { runScheduler, SCHEDULER_USAGE } from './cli.js';
+export { warmUpScheduler, type SchedulerWarmUpOptions, type SchedulerWarmUpResult } from './warm-up.js';

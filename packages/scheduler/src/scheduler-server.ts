@@ -59,6 +59,8 @@ export interface SchedulerOptions {
   inlineValueBytes?: number;
   /** Check state-machine invariants after every event (slow; for tests). */
   validate?: boolean;
+  /** Where the scheduler logs. Default: its own logger on stderr at LOOM_LOG_LEVEL. */
+  logger?: Logger;
 }
 
 export interface SchedulerHandle {
@@ -88,6 +90,12 @@ class ClientLink {
   ) {}
 }
 
+/** The two stream handlers of the Scheduler service, which the warm-up (warm-up.ts) also calls in-process. */
+export interface SessionHandlers {
+  clientSession(call: ClientCall): void;
+  workerSession(call: WorkerCall): void;
+}
+
 interface PendingGraph {
   clientId: string;
   tasks: NewTask[];
@@ -97,6 +105,10 @@ interface PendingGraph {
 
 export class SchedulerServer implements SchedulerHandle {
   readonly state: SchedulerState;
+  readonly sessions: SessionHandlers = {
+    clientSession: (call) => this.onClientSession(call),
+    workerSession: (call) => this.onWorkerSession(call),
+  };
   private readonly server: Server;
   private readonly log: Logger;
   private readonly token: string | undefined;
@@ -109,7 +121,7 @@ export class SchedulerServer implements SchedulerHandle {
   private stimulusCounter = 0;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private boundAddress = '';
-  private readonly options: Required<Omit<SchedulerOptions, 'token' | 'tls'>>;
+  private readonly options: Required<Omit<SchedulerOptions, 'token' | 'tls' | 'logger'>>;
 
   constructor(private readonly userOptions: SchedulerOptions = {}) {
     this.options = {
@@ -122,7 +134,7 @@ export class SchedulerServer implements SchedulerHandle {
       validate: userOptions.validate ?? false,
     };
     this.token = resolveToken(userOptions.token);
-    this.log = createLogger('scheduler');
+    this.log = userOptions.logger ?? createLogger('scheduler');
     const traceTransitions = this.log.isLevelEnabled('debug');
     this.state = new SchedulerState({
       validate: this.options.validate,
@@ -133,10 +145,9 @@ export class SchedulerServer implements SchedulerHandle {
     });
     this.server = new Server(grpcServerOptions(this.options.maxMessageBytes));
     this.server.addService(schedulerService, {
-      clientSession: (call: ClientCall) => this.onClientSession(call),
+      ...this.sessions,
       submitGraph: (call: ServerUnaryCall<loom.v1.SubmitGraphRequest, loom.v1.ISubmitGraphReply>, done: sendUnaryData<loom.v1.ISubmitGraphReply>) =>
         this.onSubmitGraph(call, done),
-      workerSession: (call: WorkerCall) => this.onWorkerSession(call),
       info: (call: ServerUnaryCall<loom.v1.InfoRequest, loom.v1.IClusterInfo>, done: sendUnaryData<loom.v1.IClusterInfo>) => this.onInfo(call, done),
     });
   }

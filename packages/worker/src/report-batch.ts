@@ -2,7 +2,7 @@
 // in: one message for the whole turn, or several, in the order the reports were made, when one would exceed the
 // scheduler's message limit (a larger message would end the session). No I/O: scheduler-link.ts sends what
 // `takeMessages` returns, and the scheduler's fuzzer drives the same batching against the real scheduler.
-import { DEFAULT_MAX_MESSAGE_BYTES, Outbox, codecToWire, encodedSizeBound, taskErrorToWire, type loom } from '@loom/protocol';
+import { DEFAULT_MAX_MESSAGE_BYTES, Outbox, codecToWire, taskErrorToWire, taskFinishedSizeBound, type loom } from '@loom/protocol';
 import type { MissingInputsReport, TaskFailedReport, TaskFinishedReport, TaskReporter, WorkerMetrics } from './task-types.js';
 
 export class ReportBatch implements TaskReporter {
@@ -29,11 +29,16 @@ export class ReportBatch implements TaskReporter {
   /** A result, held here; its value travels inline when asked for and the report still fits one message. */
   finished(report: TaskFinishedReport): void {
     const { key, runId, value, durationMs } = report;
-    const held: loom.v1.ITaskFinished = { key, runId, nbytes: value.bytes.byteLength, codec: codecToWire(value.codec), durationMs };
-    const inline: loom.v1.ITaskFinished = { ...held, value: value.bytes, hasValue: true };
+    const nbytes = value.bytes.byteLength;
+    const codec = codecToWire(value.codec);
     // Too large for any message (the scheduler's inline limit is near its message limit): the scheduler is told
     // where the value is instead, and whoever wants it fetches it from here, as any large value.
-    this.outbox.push('finished', report.inline && encodedSizeBound(inline) <= this.limitBytes ? inline : held);
+    const inlineBytes = taskFinishedSizeBound(key.length, nbytes);
+    if (report.inline && inlineBytes <= this.limitBytes) {
+      this.outbox.push('finished', { key, runId, nbytes, codec, durationMs, value: value.bytes, hasValue: true }, inlineBytes);
+    } else {
+      this.outbox.push('finished', { key, runId, nbytes, codec, durationMs }, taskFinishedSizeBound(key.length, undefined));
+    }
     this.lostKeys.delete(key);
   }
 

@@ -220,7 +220,8 @@ function welcomeFromWire(welcome: loom.v1.IWorkerWelcome): SchedulerWelcome {
   };
 }
 
-function instructionsFromWire(message: loom.v1.SchedulerToWorker): SchedulerInstructions | undefined {
+/** One scheduler message in the worker's terms; undefined when it asks nothing (a welcome alone). */
+export function instructionsFromWire(message: loom.v1.SchedulerToWorker): SchedulerInstructions | undefined {
   const { functions, compute, freeKeys, cancel, shutdown } = message;
   if (functions.length + compute.length + freeKeys.length + cancel.length === 0 && !shutdown) return undefined;
   return {

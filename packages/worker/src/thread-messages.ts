@@ -48,6 +48,11 @@ export interface ResultsMessage {
   done: boolean;
 }
 
+/** Thread → main, once: the thread has loaded (and warmed up) its code and takes batches now. */
+export interface ThreadReadyMessage {
+  ready: true;
+}
+
 /** Shared with each thread at start: a SharedArrayBuffer whose first Int32 is the index of the running task. */
 export interface ThreadData {
   progress: SharedArrayBuffer;

@@ -4,7 +4,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from '@loom/protocol';
 import type { FunctionSpec } from './task-types.js';
-import type { ResultsMessage, RunBatchMessage, ThreadData, ThreadResult, ThreadTask } from './thread-messages.js';
+import type { ResultsMessage, RunBatchMessage, ThreadData, ThreadReadyMessage, ThreadResult, ThreadTask } from './thread-messages.js';
 import { packTasks, unpackResults } from './thread-wire.js';
 
 export interface ThreadPoolEvents {
@@ -37,6 +37,7 @@ interface TaskThread {
   id: number;
   worker: Worker;
   progress: Int32Array;
+  /** The thread said it is ready (its code is loaded): dying before that means it cannot start at all. */
   online: boolean;
   knownFunctions: Set<string>;
   /** The batch in progress, undefined while idle. */
@@ -44,6 +45,8 @@ interface TaskThread {
   /** How many tasks of the batch have been reported. */
   reported: number;
   uncaught: Error | undefined;
+  /** Called once, when the thread says it is ready. */
+  onReady: (() => void) | undefined;
 }
 
 const THREAD_URL = new URL('./task-thread.js', import.meta.url);
@@ -70,6 +73,10 @@ export class ThreadPool implements TaskExecutor {
   private readonly functions = new Map<string, FunctionSpec>();
   private nextId = 0;
   private closing = false;
+  /** Resolves once every thread the pool starts with is ready; rejects if one of them cannot start. */
+  readonly ready: Promise<void>;
+  private started = false;
+  private failStart: (error: Error) => void = () => undefined;
 
   constructor(
     private readonly size: number,
@@ -78,7 +85,20 @@ export class ThreadPool implements TaskExecutor {
     /** V8 heap limits per thread, so garbage is collected before it counts against the worker's memory limit. */
     private readonly resourceLimits: ResourceLimits = {},
   ) {
-    for (let i = 0; i < size; i++) this.spawn();
+    const threads = Array.from({ length: size }, () => this.spawn());
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.failStart = reject;
+      let waiting = threads.length;
+      for (const thread of threads) {
+        thread.onReady = () => {
+          if (--waiting > 0) return;
+          this.started = true;
+          resolve();
+        };
+      }
+    });
+    // The owner may never ask (a pool closed at once); a start failure then goes nowhere rather than unhandled.
+    this.ready.catch(() => undefined);
   }
 
   get threadCount(): number {
@@ -119,7 +139,7 @@ export class ThreadPool implements TaskExecutor {
     await Promise.all(threads.map((thread) => thread.worker.terminate()));
   }
 
-  private spawn(): void {
+  private spawn(): TaskThread {
     const progress = new SharedArrayBuffer(4);
     const workerData: ThreadData = { progress };
     const thread: TaskThread = {
@@ -131,13 +151,21 @@ export class ThreadPool implements TaskExecutor {
       batch: undefined,
       reported: 0,
       uncaught: undefined,
+      onReady: undefined,
     };
     this.threads.add(thread);
     this.idle.push(thread);
-    thread.worker.on('online', () => (thread.online = true));
-    thread.worker.on('message', (message: ResultsMessage) => this.onResults(thread, message));
+    thread.worker.on('message', (message: ResultsMessage | ThreadReadyMessage) => {
+      if ('ready' in message) {
+        thread.online = true;
+        thread.onReady?.();
+      } else {
+        this.onResults(thread, message);
+      }
+    });
     thread.worker.on('error', (error) => (thread.uncaught = error));
     thread.worker.on('exit', (code) => this.onExit(thread, code));
+    return thread;
   }
 
   private onResults(thread: TaskThread, message: ResultsMessage): void {
@@ -156,7 +184,9 @@ export class ThreadPool implements TaskExecutor {
     if (idleIndex >= 0) this.idle.splice(idleIndex, 1);
     const cause = thread.uncaught ? `an uncaught ${thread.uncaught.name}: ${thread.uncaught.message}` : `exit code ${exitCode}`;
     if (!thread.online) {
-      this.events.fatal(new Error(`a task thread failed to start (${cause})`, { cause: thread.uncaught }));
+      const error = new Error(`a task thread failed to start (${cause})`, { cause: thread.uncaught });
+      if (this.started) this.events.fatal(error);
+      else this.failStart(error);
       return;
     }
     this.logger.warn({ thread: thread.id, cause }, 'task thread died; replacing it');

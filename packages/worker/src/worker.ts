@@ -11,6 +11,7 @@ import {
   createLogger,
   parseBytes,
   resolveToken,
+  warmUpEnabled,
   type Logger,
   type TlsFiles,
 } from '@loom/protocol';
@@ -21,6 +22,7 @@ import { SPILL_COMPRESSIONS, type SpillCompression } from './spill-file.js';
 import { PeerFetcher } from './peer-fetch.js';
 import { SchedulerLink } from './scheduler-link.js';
 import { TaskRunner } from './task-runner.js';
+import { warmUpWorker } from './warm-up.js';
 import { threadHeapLimits, ThreadPool } from './thread-pool.js';
 import type { SchedulerInstructions, WorkerIdentity } from './task-types.js';
 
@@ -185,6 +187,19 @@ export function memoryThresholds(options: Pick<WorkerOptions, 'memoryTarget' | '
   };
 }
 
+/** JIT state belongs to the process: a second worker in the same process (tests) needs no second warm-up. */
+let mainThreadWarmedUp = false;
+
+/** Never rejects: a failed warm-up (a bug) costs speed, not the worker. */
+async function warmUpMainThread(nthreads: number, logger: Logger): Promise<void> {
+  mainThreadWarmedUp = true;
+  try {
+    await warmUpWorker(nthreads);
+  } catch (error) {
+    logger.warn({ err: error }, 'the start-up warm-up failed; the worker runs the same without it');
+  }
+}
+
 interface WorkerParts {
   name: string;
   address: string;
@@ -271,6 +286,15 @@ class LoomWorker {
 
   async start(): Promise<string> {
     const { name, address, nthreads, memoryLimit } = this.parts;
+    // The scheduler assigns work the moment it hears from us, so we say hello only once the threads can run it.
+    // The main thread's warm-up runs meanwhile: the threads take longer to load than it takes.
+    const warmUp = warmUpEnabled() && !mainThreadWarmedUp ? warmUpMainThread(nthreads, this.parts.logger) : undefined;
+    try {
+      await this.pool.ready;
+    } catch (error) {
+      throw new LoomError('INTERNAL', (error as Error).message);
+    }
+    await warmUp;
     const identity: WorkerIdentity = { name, address, nthreads, memoryLimit, resources: this.options.resources ?? {}, pid: process.pid };
     const welcome = await this.link.open(identity, {
       welcome: (w) => {

@@ -28,12 +28,13 @@ export function groupFailures(failed: readonly SliceFailure[]): FailureGroup[] {
 /** Lines of the summary; `group` is the published version, opened, for the test error of all its models. */
 export function runSummary(result: TrainManyResult, group: ModelGroup): string[] {
   const n = (value: number): string => value.toLocaleString('en-US');
+  const of = (value: number, noun: string): string => `${n(value)} ${noun}${value === 1 ? '' : 's'}`;
   const rate = result.seconds > 0 ? `, ${n(Math.round(result.trained / result.seconds))} models/s` : '';
-  const carried = result.carried > 0 ? `, ${n(result.carried)} carried forward unchanged` : '';
+  const carried = result.carried > 0 ? `, ${of(result.carried, 'model')} carried forward unchanged` : '';
   const resumed = result.batches.resumed > 0 ? ` (${result.batches.resumed} of ${result.batches.total} batches found staged by an earlier run)` : '';
-  const lines = [`trained ${n(result.trained)} models in ${seconds(result.seconds)}${rate}${carried}: group ${result.group}, version ${result.version}${resumed}`];
+  const lines = [`trained ${of(result.trained, 'model')} in ${seconds(result.seconds)}${rate}${carried}: group ${result.group}, version ${result.version}${resumed}`];
   const failures = groupFailures(result.failed);
-  lines.push(failures.length === 0 ? 'failed: none' : `failed: ${n(result.failed.length)} slices`);
+  lines.push(failures.length === 0 ? 'failed: none' : `failed: ${of(result.failed.length, 'slice')}`);
   const width = Math.max(0, ...failures.map((f) => f.code.length));
   for (const { code, count, first } of failures) lines.push(`  ${code.padEnd(width)}  ${n(count).padStart(6)}  e.g. ${first.id}: ${first.error}`);
   const rmse = quantiles(group.metric('testRmse'));
@@ -45,7 +46,7 @@ export function runSummary(result: TrainManyResult, group: ModelGroup): string[]
   );
   const { readSeconds, fitSeconds, storeSeconds, queries, scans, rows } = result.work;
   lines.push(
-    `work: ${result.batches.ran} tasks; read ${seconds(readSeconds)} and fit ${seconds(fitSeconds)} (summed over tasks), store ${seconds(storeSeconds)}; ` +
+    `work: ${of(result.batches.ran, 'task')}; read ${seconds(readSeconds)} and fit ${seconds(fitSeconds)} (summed over tasks), store ${seconds(storeSeconds)}; ` +
       `${n(queries)} queries, ${n(scans)} file scans, ${n(rows)} rows`,
   );
   return lines;

@@ -88,6 +88,11 @@ export async function runTrainCommand(argv: string[], io: TrainCommandIo = { out
   const timeColumn = values['time-column'];
 
   const split = await readSplit(splitPath, { ...(connections === undefined ? {} : { connections }), ...(timeColumn === undefined ? {} : { timeColumn }) });
+  if (split.shape === 'database' && connections === undefined) {
+    const databases = [...new Set(split.slices.map(({ source }) => (source.kind === 'database' ? source.database : '')))].sort();
+    const named = databases.length > 5 ? `${databases.slice(0, 5).join(', ')} and ${databases.length - 5} more` : databases.join(', ');
+    throw usage(`the split reads databases (${named}): give --connections`);
+  }
   const store = await ModelStore.open(values.store ?? process.env['LOOM_MODEL_STORE'] ?? 'models');
   const where = values.scheduler === undefined ? `a local cluster of ${localWorkers} worker${localWorkers === 1 ? '' : 's'} x 1 thread` : `the cluster at ${values.scheduler}`;
   io.err.write(`training ${(only?.length ?? split.size).toLocaleString('en-US')} slices of ${split.origin} with ${family.key()} on ${where}\n`);

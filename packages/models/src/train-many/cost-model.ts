@@ -5,7 +5,7 @@
 // check them against this machine.
 import type { FamilySpec } from '../families/family-spec.js';
 import type { SliceSource } from '../split/split.js';
-import { MODELS_PER_CALL } from '../families/lstm/lstm.js';
+import { MODELS_PER_CALL } from '../families/lstm/models-per-call.js';
 import { isParquetFile } from './batch-wire.js';
 
 type ReadKind = 'database' | 'parquet' | 'csv';

@@ -40,6 +40,8 @@ export interface RunWork {
   fitSeconds: number;
   /** Seconds the client spent staging batches and publishing the version. */
   storeSeconds: number;
+  /** The part of storeSeconds spent publishing, after the last batch (staging overlaps the tasks; this does not). */
+  publishSeconds: number;
   queries: number;
   scans: number;
   rows: number;
@@ -54,7 +56,7 @@ export class RunTally {
   #doneHere = 0;
   #batchesDone = 0;
   readonly #metrics = { models: 0, trainPoints: 0, testPoints: 0, anomalies: 0, trainRmse: new Mean(), testRmse: new Mean(), testMae: new Mean() };
-  readonly work: RunWork = { readSeconds: 0, fitSeconds: 0, storeSeconds: 0, queries: 0, scans: 0, rows: 0 };
+  readonly work: RunWork = { readSeconds: 0, fitSeconds: 0, storeSeconds: 0, publishSeconds: 0, queries: 0, scans: 0, rows: 0 };
 
   constructor(total: number, batches: number) {
     this.#total = total;

@@ -7,7 +7,8 @@ import { assertFinite, assertLength, isConstant } from '../series-checks.js';
 import { trainGroup, type TrainingConfig } from './batch-trainer.js';
 import { forecastWindows } from './forecast-windows.js';
 import { graphToPacked, lstmLayout } from './layout.js';
-import { MODELS_PER_CALL, type LstmFamily } from './lstm.js';
+import type { LstmFamily } from './lstm.js';
+import { MODELS_PER_CALL } from './models-per-call.js';
 
 export { MODELS_PER_CALL };
 

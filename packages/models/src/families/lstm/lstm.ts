@@ -42,13 +42,6 @@ export function lstm(params: LstmParams): LstmFamily {
   return new LstmForecaster(params);
 }
 
-/**
- * Models trained side by side in one session by default. A step is bound by arithmetic from about 16 models,
- * while a session's memory grows with its models (its activations for the backward pass), so more would
- * cost memory and gain nothing.
- */
-export const MODELS_PER_CALL = 64;
-
 /** Training windows beyond the window itself that a fit needs at least. */
 const MIN_WINDOWS = 10;
 
