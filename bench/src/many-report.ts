@@ -103,7 +103,8 @@ export function printManyTables(report: ManyReport): void {
   );
   if (python !== undefined && python.numpy.length > 0) {
     const best = python.numpy.reduce((a, b) => (b.seconds < a.seconds ? b : a));
-    console.log(`  NumPy batched, best run: read ${fmt(best.read_s, 2)} s, fit (coefficients and sigma) ${fmt(best.fit_s, 2)} s, test scoring ${fmt(best.score_s, 2)} s.`);
+    console.log(`  NumPy batched, best run: read ${fmt(best.read_s, 2)} s, fit (coefficients and sigma) ${fmt(best.fit_s, 2)} s, test scoring ${fmt(best.score_s, 2)} s;`);
+    console.log('  its peak RSS counts the pages of the memory-mapped .npy it has read (the whole matrix by the end), not memory it holds.');
   }
 
   printTable('Where Loom\'s time goes (best repeat; task figures are summed over the worker threads)', [

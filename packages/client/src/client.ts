@@ -12,6 +12,8 @@ import {
   grpcOptions,
   resolveToken,
   schedulerService,
+  silentLogger,
+  warmUpEnabled,
   type Logger,
   type SecurityOptions,
 } from '@loom/protocol';
@@ -26,6 +28,7 @@ import { fuseLinearChains } from './graph-fuse.js';
 import { orderGraph } from './graph-order.js';
 import { graphRequests, planGraph, type GraphPlan } from './graph-submit.js';
 import { KeyStore, type KeyState } from './key-store.js';
+import { loopbackScheduler } from './loopback-scheduler.js';
 import { rawGraphNodes, type RawGraph } from './raw-graph.js';
 import { SchedulerSession } from './session.js';
 import { buildTask, resolveOptions } from './task-builder.js';
@@ -50,6 +53,12 @@ export type MapOptions = Omit<TaskOptions, 'key'>;
 
 type Owner = FutureOwner & GatherOwner;
 
+/** The warm-up's graphs: enough calls for V8 to compile the per-task code. */
+const WARM_UP_ROUNDS = Number(process.env['XW_CR'] ?? 2);
+const WARM_UP_TASKS = Number(process.env['XW_CT'] ?? 1_000);
+/** The process's one warm-up (Client.warmUp), once started. */
+let warmingUp: Promise<void> | undefined;
+
 export class Client implements DelayedRunner {
   readonly address: string;
   readonly #grpc: GrpcClient;
@@ -65,13 +74,13 @@ export class Client implements DelayedRunner {
   #unusable: LoomError | undefined;
   #closed = false;
 
-  private constructor(address: string, grpc: GrpcClient, token: string | undefined, options: ConnectOptions) {
+  private constructor(address: string, grpc: GrpcClient, token: string | undefined, options: ConnectOptions, log: Logger) {
     this.address = address;
     this.#grpc = grpc;
     this.#token = token;
     this.#maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#fuseChains = options.fuseChains ?? true;
-    this.#log = createLogger('client', { scheduler: address });
+    this.#log = log;
     this.#store = new KeyStore((keys) => this.#session?.sendReleases(keys));
     this.#fetcher = new DataFetcher(channelCredentials(options.tls), () => callMetadata(token), this.#maxMessageBytes, this.#log);
     const store = this.#store;
@@ -94,9 +103,59 @@ export class Client implements DelayedRunner {
     const token = resolveToken(options.token);
     const timeoutMs = options.timeoutMs ?? 10_000;
     const grpc = new GrpcClient(address, channelCredentials(options.tls), grpcOptions(options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES));
-    const client = new Client(address, grpc, token, options);
+    // Started first: the warm-up is work for this thread, the handshake mostly waiting for the network.
+    const warmedUp = Client.warmUp();
+    const log = createLogger('client', { scheduler: address });
+    const client = await Client.#open(address, grpc, token, options, log, () => waitForReady(grpc, address, timeoutMs));
+    await warmedUp;
+    client.#log.debug({ clientId: client.id }, 'connected');
+    setCurrentClient(client);
+    return client;
+  }
+
+  /**
+   * Runs this process's client code (building, ordering and encoding graphs, futures, the key store, decoding
+   * results) on a few thousand synthetic tasks answered by a stand-in for the scheduler inside this process, so
+   * that the first real graph runs compiled code instead of interpreted (V8 compiles code once it is hot).
+   * Client.connect and LocalCluster.start call it; it runs once per process and never rejects. LOOM_WARMUP=0
+   * turns it off.
+   */
+  static warmUp(): Promise<void> {
+    if (!warmUpEnabled() || (process.env['XW_OFF'] ?? '').includes('client')) return Promise.resolve();
+    const xc = process.cpuUsage(); const xt = performance.now();
+    warmingUp ??= Client.#warmUp().then(() => { if (process.env['XW_LOG']) { const c = process.cpuUsage(xc); process.stderr.write(`XW client warm-up wall ${(performance.now() - xt).toFixed(0)} cpu ${((c.user + c.system) / 1000).toFixed(0)}\n`); } }).catch((error: unknown) => {
+      createLogger('client').warn({ err: error }, 'the client warm-up failed; the client works the same without it');
+    });
+    return warmingUp;
+  }
+
+  static async #warmUp(): Promise<void> {
+    const client = await Client.#open('in-process', loopbackScheduler(), undefined, { name: 'warm-up' }, silentLogger(), () => Promise.resolve());
     try {
-      await waitForReady(grpc, address, timeoutMs);
+      const inc = (x: number) => x + 1;
+      for (let round = 0; round < WARM_UP_ROUNDS; round++) {
+        const futures = client.map(inc, Array.from({ length: WARM_UP_TASKS }, (_, i) => i), { pure: false });
+        await client.gather(futures);
+        for (const future of futures) future.release();
+      }
+    } finally {
+      await client.close();
+    }
+  }
+
+  /** A client whose session is open on `grpc` once `ready` resolves; it is not made current. */
+  static async #open(
+    address: string,
+    grpc: GrpcClient,
+    token: string | undefined,
+    options: ConnectOptions,
+    log: Logger,
+    ready: () => Promise<void>,
+  ): Promise<Client> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const client = new Client(address, grpc, token, options, log);
+    try {
+      await ready();
       client.#session = await SchedulerSession.open(grpc, callMetadata(token), options.name ?? `client-${process.pid}`, timeoutMs, {
         onUpdates: (updates) => client.#store.applyUpdates(updates),
         onLost: (error) => client.#lost(error),
@@ -106,8 +165,6 @@ export class Client implements DelayedRunner {
       grpc.close();
       throw error;
     }
-    client.#log.debug({ clientId: client.id }, 'connected');
-    setCurrentClient(client);
     return client;
   }
 

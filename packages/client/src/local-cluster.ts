@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { LOG_LEVEL_ENV, LOG_LEVELS, LoomError, TOKEN_ENV, type LogLevel } from '@loom/protocol';
 import { withWorkerMallocSettings } from '@loom/worker/malloc-env';
 import { LoomProcess, killPid, type ExitStatus } from './child-process.js';
+import { Client } from './client.js';
 
 /** What a LocalCluster's processes log unless told otherwise: warnings and errors, not their routine info lines. */
 const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
@@ -105,6 +106,8 @@ export class LocalCluster {
     const env: NodeJS.ProcessEnv = { ...inherited, [LOG_LEVEL_ENV]: logLevel, ...(token === undefined ? {} : { [TOKEN_ENV]: token }) };
     const args = ['--host', options.host ?? '127.0.0.1', '--port', String(options.port ?? 0)];
     args.push(...(options.schedulerArgs ?? []));
+    // This process most likely runs the cluster's client: its warm-up runs while the other processes start.
+    const warmedUp = Client.warmUp();
     const { process: scheduler, ready } = await LoomProcess.launch({
       label: 'the Loom scheduler',
       entry: entryPoint('@loom/scheduler/main'),
@@ -124,6 +127,7 @@ export class LocalCluster {
       await cluster.close();
       throw error;
     }
+    await warmedUp;
     return cluster;
   }
 

@@ -1,30 +1,17 @@
 // Seeded test series for the family tests: a small PRNG, random stationary and invertible ARMA polynomials,
 // ARMA(p, q) simulation and integration. Everything is reproducible from a seed, which tests print on failure.
+import { Random } from '@loom/testing';
 
-/** mulberry32: a tiny, fast, seeded generator; good enough for test data. */
-export class TestRng {
-  private state: number;
+/** The shared seeded generator with what the family tests draw: uniform ranges and normals. */
+export class TestRng extends Random {
   private spare: number | undefined;
 
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
   uniform(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let z = this.state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return ((z ^ (z >>> 14)) >>> 0) / 2 ** 32;
+    return this.next();
   }
 
   between(low: number, high: number): number {
     return low + (high - low) * this.uniform();
-  }
-
-  /** Uniform integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.uniform() * n);
   }
 
   /** Standard normal (Box-Muller, using both values). */

@@ -18,17 +18,10 @@ export interface FleetSource {
   values: Map<string, Float64Array>;
 }
 
-/** A deterministic generator (mulberry32), so every run writes the same fleet. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic generator, so every run writes the same fleet. */
+import { seededRandom as random } from '@loom/testing';
+
+export { random };
 
 /** x[t] = level + 0.6 (x[t-1] - level) - 0.2 (x[t-2] - level) + noise. */
 export function arSeries(seed: number, n: number): Float64Array {

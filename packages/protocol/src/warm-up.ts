@@ -26,8 +26,9 @@ export function nextTurn(): Promise<void> {
 
 /**
  * One end of a gRPC stream kept in this process: `write` encodes with the method's real serializer and hands
- * the bytes to the other end; `receive` decodes bytes with the real deserializer and emits them as 'data' on a
- * later turn, as grpc-js does. It offers what Loom's stream handlers use of a ServerDuplexStream or a
+ * the bytes to the other end, with the message itself (a stand-in peer may read that rather than spend time
+ * decoding what is not its process's code); `receive` decodes bytes with the real deserializer and emits them
+ * as 'data' on a later turn, as grpc-js does. It offers what Loom's stream handlers use of a ServerDuplexStream or a
  * ClientDuplexStream (write, end, cancel, resume, metadata, events); a warm-up casts it to that type.
  */
 export class LoopbackStream<Outgoing, Incoming> extends EventEmitter {
@@ -37,13 +38,15 @@ export class LoopbackStream<Outgoing, Incoming> extends EventEmitter {
   constructor(
     private readonly serialize: (message: Outgoing) => Buffer,
     private readonly deserialize: (bytes: Buffer) => Incoming,
-    private readonly peer: (bytes: Buffer) => void,
+    private readonly peer: (bytes: Buffer, message: Outgoing) => void,
+    /** Called once when this end ends or cancels (a client's stream then gets its status from the other end). */
+    private readonly onEnd: () => void = () => undefined,
   ) {
     super();
   }
 
   write(message: Outgoing): boolean {
-    if (!this.ended) this.peer(this.serialize(message));
+    if (!this.ended) this.peer(this.serialize(message), message);
     return true;
   }
 
@@ -54,14 +57,20 @@ export class LoopbackStream<Outgoing, Incoming> extends EventEmitter {
   }
 
   end(): void {
-    this.ended = true;
+    this.finish();
   }
 
   cancel(): void {
-    this.ended = true;
+    this.finish();
   }
 
   resume(): this {
     return this;
+  }
+
+  private finish(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.onEnd();
   }
 }

@@ -4,31 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodedSizeBound, Outbox, pb, taskFinishedSizeBound, type loom } from '../src/index.js';
+import { Random } from '@loom/testing';
 
-/** A seeded generator (mulberry32), so a failing round replays. */
-class Random {
-  constructor(private state: number) {}
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  chance(probability: number): boolean {
-    return this.next() < probability;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)] as T;
-  }
-}
 
 const ALPHABET = ['a', 'z', '0', '-', 'é', '漢', '🙂', ' '];
 

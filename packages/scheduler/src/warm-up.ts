@@ -66,7 +66,7 @@ class SyntheticWorker {
   private readonly method = schedulerService.workerSession;
 
   constructor(name: string, sessions: SessionHandlers) {
-    this.stream = new LoopbackStream(this.method.responseSerialize, this.method.requestDeserialize, (bytes) => this.fromScheduler(bytes));
+    this.stream = new LoopbackStream(this.method.responseSerialize, this.method.requestDeserialize, (_bytes, message) => this.fromScheduler(message));
     sessions.workerSession(this.stream as unknown as Parameters<SessionHandlers['workerSession']>[0]);
     this.send({ hello: { name, address: `${name}:0`, nthreads: 1, memoryLimit: 2 ** 31, resources: {}, pid: process.pid } });
   }
@@ -79,9 +79,8 @@ class SyntheticWorker {
     this.stream.receive(this.method.requestSerialize(message));
   }
 
-  private fromScheduler(bytes: Buffer): void {
-    const message = this.method.responseDeserialize(bytes) as loom.v1.SchedulerToWorker;
-    if (message.compute.length === 0) return;
+  private fromScheduler(message: loom.v1.ISchedulerToWorker): void {
+    if (!message.compute?.length) return;
     const finished: loom.v1.ITaskFinished[] = message.compute.map((task) => ({
       key: task.key,
       runId: task.runId,
@@ -102,9 +101,10 @@ class SyntheticClient {
   private readonly stream: ClientEnd;
   private readonly method = schedulerService.clientSession;
   private readonly waiting = new Set<string>();
+  private keys = 0;
 
   constructor(sessions: SessionHandlers) {
-    this.stream = new LoopbackStream(this.method.responseSerialize, this.method.requestDeserialize, (bytes) => this.fromScheduler(bytes));
+    this.stream = new LoopbackStream(this.method.responseSerialize, this.method.requestDeserialize, (_bytes, message) => this.fromScheduler(message));
     sessions.clientSession(this.stream as unknown as Parameters<SessionHandlers['clientSession']>[0]);
     this.send({ hello: { name: 'warm-up' } });
   }
@@ -115,23 +115,34 @@ class SyntheticClient {
 
   /** Submits one graph of about `count` tasks; returns its keys. */
   submit(graphId: string, count: number): string[] {
+    // As the client's graph encoder writes them (graph-wire.ts): keys named like its random ones, fields at
+    // their default value left out, so the decoded messages have the shapes real ones have.
     const tasks: loom.v1.ITaskSpec[] = [];
-    const args = (i: number) => Buffer.from(`{"template":[${i}],"holes":[]}`);
+    const spec = (name: string, args: number, dependencies: string[]): loom.v1.ITaskSpec => {
+      const order = tasks.length;
+      return {
+        key: `${name}-${(this.keys++).toString(16).padStart(32, '0')}`,
+        functionId: FUNCTION_ID,
+        args: Buffer.from(`{"template":[${args}],"holes":[]}`),
+        ...(dependencies.length > 0 ? { dependencies } : {}),
+        ...(order > 0 ? { order } : {}),
+      };
+    };
     const leaves = Math.max(2, Math.floor(count / 10));
-    for (let i = 0; i < count - leaves + 1; i++) tasks.push({ key: `${graphId}-inc-${i}`, functionId: FUNCTION_ID, args: args(i), priority: 0, order: i, retries: 0 });
+    for (let i = 0; i < count - leaves + 1; i++) tasks.push(spec('inc', i, []));
     let level = tasks.slice(0, leaves).map((task) => task.key as string);
-    for (let depth = 0; level.length > 1; depth++) {
+    while (level.length > 1) {
       const next: string[] = [];
       for (let i = 0; i + 1 < level.length; i += 2) {
-        const key = `${graphId}-add-${depth}-${i}`;
-        tasks.push({ key, functionId: FUNCTION_ID, args: args(0), dependencies: [level[i] as string, level[i + 1] as string], priority: 0, order: tasks.length, retries: 0 });
-        next.push(key);
+        const task = spec('add', 0, [level[i] as string, level[i + 1] as string]);
+        tasks.push(task);
+        next.push(task.key as string);
       }
       level = next;
     }
     const keys = tasks.map((task) => task.key as string);
     for (const key of keys) this.waiting.add(key);
-    this.send({ submit: { clientId: '', graphId, tasks, functions: [INC], wantedKeys: keys, final: true } });
+    this.send({ submit: { graphId, tasks, functions: [INC], wantedKeys: keys, final: true } });
     return keys;
   }
 
@@ -147,8 +158,7 @@ class SyntheticClient {
     this.stream.receive(this.method.requestSerialize(message));
   }
 
-  private fromScheduler(bytes: Buffer): void {
-    const message = this.method.responseDeserialize(bytes) as loom.v1.SchedulerToClient;
-    for (const update of message.updates) this.waiting.delete(update.key ?? '');
+  private fromScheduler(message: loom.v1.ISchedulerToClient): void {
+    for (const update of message.updates ?? []) this.waiting.delete(update.key ?? '');
   }
 }

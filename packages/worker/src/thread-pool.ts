@@ -18,7 +18,10 @@ export interface ThreadPoolEvents {
    * (`ownedInputs`) went to the thread with them and are detached: those have to be obtained again.
    */
   requeue(tasks: ThreadTask[]): void;
-  /** A thread died before it could start: the pool cannot run anything, the worker should stop. */
+  /**
+   * A replacement thread died before it could start: the pool cannot run anything, the worker should stop. (A
+   * thread of the pool's own start failing rejects `ready` instead.)
+   */
   fatal(error: Error): void;
 }
 

@@ -9,13 +9,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { encodeTaskArgs, encodeValue, nextTurn, schedulerService, silentLogger, type loom } from '@loom/protocol';
 import type { InputFetcher } from './peer-fetch.js';
 import { ReportBatch } from './report-batch.js';
 import { instructionsFromWire } from './scheduler-link.js';
 import { SpillStore } from './spill-store.js';
 import { TaskRunner } from './task-runner.js';
-import type { ThreadResult, ThreadTask } from './thread-messages.js';
+import type { ResultsMessage, ThreadResult, ThreadTask } from './thread-messages.js';
 import type { TaskExecutor } from './thread-pool.js';
 import { packResults, packTasks, unpackResults } from './thread-wire.js';
 
@@ -23,7 +24,7 @@ const FUNCTION_ID = 'loom-warm-up/inc';
 const INC: loom.v1.IFunctionDef = { id: FUNCTION_ID, name: 'inc', source: '(x) => x + 1' };
 const ADDRESS = 'warm-up:0';
 /** Tasks the scheduler sends at once: a worker is sent work for about its threads' next 0.1 s. */
-const BATCH = 250;
+const BATCH = Number(process.env['XW_WB'] ?? 250);
 /** Turns a batch may take before the warm-up gives up on it (it takes a handful). */
 const TURN_LIMIT = 10_000;
 
@@ -36,7 +37,7 @@ const NO_PEERS: InputFetcher = {
  * batch after the first also holds tasks whose inputs are results of the batch before, held in the private
  * store, as a tree reduction's tasks are.
  */
-export async function warmUpWorker(nthreads: number, tasks = 2_000): Promise<number> {
+export async function warmUpWorker(nthreads: number, tasks = Number(process.env['XW_WT'] ?? 2_000)): Promise<number> {
   const logger = silentLogger();
   const store = new SpillStore({ directory: mkdtempSync(join(tmpdir(), 'loom-warm-up-')), compression: 'none', onLost: () => undefined, logger });
   const reports = new ReportBatch();
@@ -53,7 +54,8 @@ export async function warmUpWorker(nthreads: number, tasks = 2_000): Promise<num
       const compute: loom.v1.IComputeTask[] = [];
       const keys: string[] = [];
       for (let i = 0; i < BATCH; i++) {
-        const key = `warm-up-${batch}-${i}`;
+        // Shaped as the client's keys are (a name, a dash, 32 hex digits).
+        const key = `inc-${(batch * BATCH + i).toString(16).padStart(32, '0')}`;
         const inputs = i % 10 === 0 && previous.length > i + 1 ? [previous[i], previous[i + 1]] : [];
         keys.push(key);
         compute.push({
@@ -77,32 +79,45 @@ export async function warmUpWorker(nthreads: number, tasks = 2_000): Promise<num
         if (turn === TURN_LIMIT) throw new Error(`the worker warm-up made no progress (${runner.executing + runner.queued} tasks left)`);
         await nextTurn();
       }
-      for (const report of reports.takeMessages()) method.requestDeserialize(method.requestSerialize(report));
+      for (const report of reports.takeMessages()) method.requestSerialize(report);
       ran += BATCH;
       older = previous;
       previous = keys;
     }
     return ran;
   } finally {
+    executor.close();
     store.close();
   }
 }
 
-/** Stands in for the thread pool: packs each batch as the pool does, answers it as a thread would, a turn later. */
+/**
+ * Stands in for the thread pool: packs each batch as the pool does and answers it as a thread would, its results
+ * packed and posted across a MessageChannel, so they arrive structured-cloned like a real thread's.
+ */
 class LoopbackExecutor implements TaskExecutor {
   private readonly value = encodeValue(1);
+  private readonly channel = new MessageChannel();
 
   constructor(
     readonly threadCount: number,
-    private readonly deliver: (results: ThreadResult[]) => void,
-  ) {}
+    deliver: (results: ThreadResult[]) => void,
+  ) {
+    this.channel.port1.on('message', (message: ResultsMessage) => deliver(unpackResults(message.results)));
+  }
 
   define(): void {}
 
   run(tasks: ThreadTask[]): void {
     packTasks(tasks);
     const { codec, bytes } = this.value;
-    const packed = packResults(tasks.map((task): ThreadResult => ({ key: task.key, ok: true, codec, bytes, durationMs: 0.01 })));
-    setImmediate(() => this.deliver(unpackResults(packed)));
+    const results = packResults(tasks.map((task): ThreadResult => ({ key: task.key, ok: true, codec, bytes, durationMs: 0.01 })));
+    const message: ResultsMessage = { results, done: true };
+    this.channel.port2.postMessage(message, [results.data]);
+  }
+
+  close(): void {
+    this.channel.port1.close();
+    this.channel.port2.close();
   }
 }

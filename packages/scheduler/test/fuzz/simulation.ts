@@ -13,7 +13,7 @@ import {
   type NewTask,
   type StimulusEvent,
 } from '../../src/index.js';
-import { Random } from './random.js';
+import { Random } from '@loom/testing';
 import { RealWorker } from './real-worker.js';
 import { valueOf, type ExecutingRun, type SchedulerMessage, type SimulatedWorker } from './simulated-worker.js';
 import { WorkerModel, type ApplyOrder, type WorkerFlavour } from './worker-model.js';

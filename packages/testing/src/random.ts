@@ -1,4 +1,21 @@
-// A small seeded pseudo-random generator (mulberry32), so a fuzz sequence replays exactly from its seed.
+// A small seeded pseudo-random generator (mulberry32), so a randomized test or fuzz sequence replays exactly
+// from the seed it prints. Not for anything but tests: 32 bits of state, fine for exploring input spaces.
+
+/** The next state and value of mulberry32. */
+function step(state: number): { state: number; value: number } {
+  const next = (state + 0x6d2b79f5) >>> 0;
+  let t = next;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return { state: next, value: ((t ^ (t >>> 14)) >>> 0) / 4294967296 };
+}
+
+/** A generator as a plain function returning values uniform in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  const random = new Random(seed);
+  return () => random.next();
+}
+
 export class Random {
   private state: number;
 
@@ -8,11 +25,9 @@ export class Random {
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    const { state, value } = step(this.state);
+    this.state = state;
+    return value;
   }
 
   /** An integer in [0, n). */

@@ -1,0 +1,3 @@
+// @loom/testing: helpers that Loom's test suites share and no runtime package needs (as Temporal keeps
+// @temporalio/testing apart from its client). Not published.
+export { Random, seededRandom } from './random.js';
