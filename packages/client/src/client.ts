@@ -28,7 +28,7 @@ import { fuseLinearChains } from './graph-fuse.js';
 import { orderGraph } from './graph-order.js';
 import { graphRequests, planGraph, type GraphPlan } from './graph-submit.js';
 import { KeyStore, type KeyState } from './key-store.js';
-import { loopbackScheduler } from './loopback-scheduler.js';
+import { LOOPBACK_RESULT, loopbackScheduler } from './loopback-scheduler.js';
 import { rawGraphNodes, type RawGraph } from './raw-graph.js';
 import { SchedulerSession } from './session.js';
 import { buildTask, resolveOptions } from './task-builder.js';
@@ -54,10 +54,10 @@ export type MapOptions = Omit<TaskOptions, 'key'>;
 type Owner = FutureOwner & GatherOwner;
 
 /** The warm-up's graphs: enough calls for V8 to compile the per-task code. */
-const WARM_UP_ROUNDS = Number(process.env['XW_CR'] ?? 2);
-const WARM_UP_TASKS = Number(process.env['XW_CT'] ?? 1_000);
+const WARM_UP_ROUNDS = 2;
+const WARM_UP_TASKS = 1_000;
 /** The process's one warm-up (Client.warmUp), once started. */
-let warmingUp: Promise<void> | undefined;
+let warmingUp: Promise<number> | undefined;
 
 export class Client implements DelayedRunner {
   readonly address: string;
@@ -117,30 +117,33 @@ export class Client implements DelayedRunner {
    * Runs this process's client code (building, ordering and encoding graphs, futures, the key store, decoding
    * results) on a few thousand synthetic tasks answered by a stand-in for the scheduler inside this process, so
    * that the first real graph runs compiled code instead of interpreted (V8 compiles code once it is hot).
-   * Client.connect and LocalCluster.start call it; it runs once per process and never rejects. LOOM_WARMUP=0
-   * turns it off.
+   * Client.connect and LocalCluster.start call it; it runs once per process and never rejects. Resolves with how
+   * many synthetic results came back right (0 when LOOM_WARMUP=0 turns it off, or should it fail).
    */
-  static warmUp(): Promise<void> {
-    if (!warmUpEnabled() || (process.env['XW_OFF'] ?? '').includes('client')) return Promise.resolve();
-    const xc = process.cpuUsage(); const xt = performance.now();
-    warmingUp ??= Client.#warmUp().then(() => { if (process.env['XW_LOG']) { const c = process.cpuUsage(xc); process.stderr.write(`XW client warm-up wall ${(performance.now() - xt).toFixed(0)} cpu ${((c.user + c.system) / 1000).toFixed(0)}\n`); } }).catch((error: unknown) => {
+  static warmUp(): Promise<number> {
+    if (!warmUpEnabled()) return Promise.resolve(0);
+    warmingUp ??= Client.#warmUp().catch((error: unknown) => {
       createLogger('client').warn({ err: error }, 'the client warm-up failed; the client works the same without it');
+      return 0;
     });
     return warmingUp;
   }
 
-  static async #warmUp(): Promise<void> {
+  static async #warmUp(): Promise<number> {
     const client = await Client.#open('in-process', loopbackScheduler(), undefined, { name: 'warm-up' }, silentLogger(), () => Promise.resolve());
+    let right = 0;
     try {
       const inc = (x: number) => x + 1;
       for (let round = 0; round < WARM_UP_ROUNDS; round++) {
         const futures = client.map(inc, Array.from({ length: WARM_UP_TASKS }, (_, i) => i), { pure: false });
-        await client.gather(futures);
+        // The stand-in answers every task with 1.
+        for (const value of await client.gather(futures)) if (value === LOOPBACK_RESULT) right++;
         for (const future of futures) future.release();
       }
     } finally {
       await client.close();
     }
+    return right;
   }
 
   /** A client whose session is open on `grpc` once `ready` resolves; it is not made current. */

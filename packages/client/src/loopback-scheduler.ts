@@ -7,8 +7,9 @@ import type { Client as GrpcClient } from '@grpc/grpc-js';
 import { DEFAULT_MAX_MESSAGE_BYTES, LoopbackStream, pb, schedulerService, type loom } from '@loom/protocol';
 import type { ChunkMessage } from './graph-wire.js';
 
-/** Every result is this JSON-encoded number. */
-const VALUE = Buffer.from('1');
+/** Every task's result. */
+export const LOOPBACK_RESULT = 1;
+const VALUE = Buffer.from(JSON.stringify(LOOPBACK_RESULT));
 
 export function loopbackScheduler(): GrpcClient {
   const method = schedulerService.clientSession;

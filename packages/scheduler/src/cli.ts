@@ -48,9 +48,8 @@ export async function runScheduler(argv: string[]): Promise<void> {
   const scheduler = await startScheduler(options);
   process.stdout.write(`LOOM_READY ${JSON.stringify({ role: 'scheduler', address: scheduler.address })}\n`);
   // After the announcement: workers take longer to start than the warm-up takes, and it yields to real work.
-  if (warmUpEnabled() && !(process.env['XW_OFF'] ?? '').includes('sched')) {
-    const xc = process.cpuUsage(); const xt = performance.now();
-    warmUpScheduler({ shouldStop: () => scheduler.state.tasks.size > 0, tasks: Number(process.env['XW_ST'] ?? 2000), graphs: Number(process.env['XW_SG'] ?? 2) }).then((r) => { if (process.env['XW_LOG']) { const c = process.cpuUsage(xc); process.stderr.write(`XW scheduler warm-up ${JSON.stringify(r)} wall ${(performance.now() - xt).toFixed(0)} cpu ${((c.user + c.system) / 1000).toFixed(0)}\n`); } }).catch((error: unknown) => {
+  if (warmUpEnabled()) {
+    warmUpScheduler({ shouldStop: () => scheduler.state.tasks.size > 0 }).catch((error: unknown) => {
       process.stderr.write(`loom scheduler: the start-up warm-up failed (a bug; the scheduler is unaffected): ${String(error)}\n`);
     });
   }

@@ -54,6 +54,8 @@ export async function warmUpScheduler(options: SchedulerWarmUpOptions = {}): Pro
   } finally {
     client.close();
     for (const worker of workers) worker.close();
+    // Never bound, so this only unregisters it from grpc-js's registry (which would keep it alive otherwise).
+    await server.close();
   }
 }
 
@@ -113,7 +115,7 @@ class SyntheticClient {
     return this.waiting.size;
   }
 
-  /** Submits one graph of about `count` tasks; returns its keys. */
+  /** Submits one graph of `count` tasks (at least 2); returns its keys. */
   submit(graphId: string, count: number): string[] {
     // As the client's graph encoder writes them (graph-wire.ts): keys named like its random ones, fields at
     // their default value left out, so the decoded messages have the shapes real ones have.
@@ -128,7 +130,8 @@ class SyntheticClient {
         ...(order > 0 ? { order } : {}),
       };
     };
-    const leaves = Math.max(2, Math.floor(count / 10));
+    // A power of two, so the reduction pairs every leaf: `count` tasks in all.
+    const leaves = 2 ** Math.floor(Math.log2(Math.max(2, count / 10)));
     for (let i = 0; i < count - leaves + 1; i++) tasks.push(spec('inc', i, []));
     let level = tasks.slice(0, leaves).map((task) => task.key as string);
     while (level.length > 1) {

@@ -16,11 +16,9 @@ const runner = new BatchRunner({
   post: (message, transfer) => port.postMessage(message, transfer),
 });
 
-if (warmUpEnabled() && !(process.env['XW_OFF'] ?? '').includes('thread')) {
+if (warmUpEnabled()) {
   try {
-    const xt = performance.now();
     await warmUpTaskThread();
-    if (process.env['XW_LOG']) process.stderr.write(`XW thread warm-up wall ${(performance.now() - xt).toFixed(0)}\n`);
   } catch (error) {
     // A bug in the warm-up costs speed, never tasks: the thread runs the same as without one.
     process.stderr.write(`loom task thread: the start-up warm-up failed: ${String(error)}\n`);

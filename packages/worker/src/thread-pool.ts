@@ -136,6 +136,7 @@ export class ThreadPool implements TaskExecutor {
 
   async close(): Promise<void> {
     this.closing = true;
+    if (!this.started) this.failStart(new Error('the thread pool was closed before its threads were ready'));
     const threads = [...this.threads];
     this.threads.clear();
     this.idle.length = 0;

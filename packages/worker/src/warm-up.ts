@@ -24,7 +24,7 @@ const FUNCTION_ID = 'loom-warm-up/inc';
 const INC: loom.v1.IFunctionDef = { id: FUNCTION_ID, name: 'inc', source: '(x) => x + 1' };
 const ADDRESS = 'warm-up:0';
 /** Tasks the scheduler sends at once: a worker is sent work for about its threads' next 0.1 s. */
-const BATCH = Number(process.env['XW_WB'] ?? 250);
+const BATCH = 250;
 /** Turns a batch may take before the warm-up gives up on it (it takes a handful). */
 const TURN_LIMIT = 10_000;
 
@@ -33,11 +33,12 @@ const NO_PEERS: InputFetcher = {
 };
 
 /**
- * Runs about `tasks` synthetic tasks through the worker's main-thread path; resolves with how many ran. Each
+ * Runs about `tasks` synthetic tasks through the worker's main-thread path; resolves with how many reported
+ * their result (all of them, unless a bug fails some: the scheduler would be told of a failure instead). Each
  * batch after the first also holds tasks whose inputs are results of the batch before, held in the private
  * store, as a tree reduction's tasks are.
  */
-export async function warmUpWorker(nthreads: number, tasks = Number(process.env['XW_WT'] ?? 2_000)): Promise<number> {
+export async function warmUpWorker(nthreads: number, tasks = 2_000): Promise<number> {
   const logger = silentLogger();
   const store = new SpillStore({ directory: mkdtempSync(join(tmpdir(), 'loom-warm-up-')), compression: 'none', onLost: () => undefined, logger });
   const reports = new ReportBatch();
@@ -46,6 +47,7 @@ export async function warmUpWorker(nthreads: number, tasks = Number(process.env[
   runner.setInlineValueBytes(64 * 1024);
   const method = schedulerService.workerSession;
   let ran = 0;
+  let finished = 0;
   let previous: string[] = [];
   let older: string[] = [];
   let runId = 0;
@@ -75,16 +77,20 @@ export async function warmUpWorker(nthreads: number, tasks = Number(process.env[
         runner.define(instructions.functions);
         runner.apply(instructions);
       }
-      for (let turn = 0; runner.executing + runner.queued > 0; turn++) {
-        if (turn === TURN_LIMIT) throw new Error(`the worker warm-up made no progress (${runner.executing + runner.queued} tasks left)`);
+      // Until every task of the batch has reported, its reports encoded as the scheduler link sends them.
+      for (let turn = 0; finished < ran + BATCH; turn++) {
+        if (turn === TURN_LIMIT) throw new Error(`the worker warm-up made no progress (${ran + BATCH - finished} tasks unreported)`);
         await nextTurn();
+        for (const report of reports.takeMessages()) {
+          method.requestSerialize(report);
+          finished += report.finished?.length ?? 0;
+        }
       }
-      for (const report of reports.takeMessages()) method.requestSerialize(report);
       ran += BATCH;
       older = previous;
       previous = keys;
     }
-    return ran;
+    return finished;
   } finally {
     executor.close();
     store.close();

@@ -194,9 +194,7 @@ let mainThreadWarmedUp = false;
 async function warmUpMainThread(nthreads: number, logger: Logger): Promise<void> {
   mainThreadWarmedUp = true;
   try {
-    const xc = process.cpuUsage(); const xt = performance.now();
     await warmUpWorker(nthreads);
-    if (process.env['XW_LOG']) { const c = process.cpuUsage(xc); process.stderr.write(`XW worker warm-up wall ${(performance.now() - xt).toFixed(0)} cpu ${((c.user + c.system) / 1000).toFixed(0)}\n`); }
   } catch (error) {
     logger.warn({ err: error }, 'the start-up warm-up failed; the worker runs the same without it');
   }
@@ -290,7 +288,7 @@ class LoomWorker {
     const { name, address, nthreads, memoryLimit } = this.parts;
     // The scheduler assigns work the moment it hears from us, so we say hello only once the threads can run it.
     // The main thread's warm-up runs meanwhile: the threads take longer to load than it takes.
-    const warmUp = warmUpEnabled() && !(process.env['XW_OFF'] ?? '').includes('worker') && !mainThreadWarmedUp ? warmUpMainThread(nthreads, this.parts.logger) : undefined;
+    const warmUp = warmUpEnabled() && !mainThreadWarmedUp ? warmUpMainThread(nthreads, this.parts.logger) : undefined;
     try {
       await this.pool.ready;
     } catch (error) {
