@@ -118,8 +118,17 @@ test('released futures let the scheduler forget their keys', async () => {
   const futures: Future<Float64Array>[] = [1001, 1002, 1003].map((x) => client.submit((value: number, n: number) => new Float64Array(n).fill(value), x, size));
   for await (const finished of client.asCompleted(futures)) assert.equal(finished.status, 'finished');
   let before = baseline;
-  // The workers report what they hold periodically.
-  await poll(async () => (before = await held()).bytes >= baseline.bytes + bytes);
+  // The workers report what they hold with their heartbeats (every second, each on its own clock), so one
+  // reading can count some of the three values but not all, and another test's value arriving late can make up
+  // the difference: wait until the reading has grown by the three values and then held still for longer than a
+  // heartbeat of every worker.
+  let changedAt = Date.now();
+  await poll(async () => {
+    const reading = await held();
+    if (reading.bytes !== before.bytes || reading.keys !== before.keys) changedAt = Date.now();
+    before = reading;
+    return before.bytes >= baseline.bytes + bytes && Date.now() - changedAt > 1_500;
+  });
   const freed = (now: { keys: number; bytes: number }) => now.keys <= before.keys - 3 && now.bytes <= before.bytes - bytes;
   for (const future of futures) future.release();
   let now = before;
