@@ -43,8 +43,6 @@ console.error(`[test] ${files.length} test files`);
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...files.map((f) => relative(root, f))], {
   cwd: root,
   stdio: 'inherit',
-  // The start-up warm-ups (LOOM_WARMUP) buy a fast first graph with a slower process start; tests start many
-  // clusters for small graphs, so they run without them, except the warm-ups' own tests, which turn them on.
-  env: { LOOM_LOG_LEVEL: 'warn', LOOM_TEST_PG_URL: pgUrl, LOOM_WARMUP: '0', ...process.env },
+  env: { LOOM_LOG_LEVEL: 'warn', LOOM_TEST_PG_URL: pgUrl, ...process.env },
 });
 process.exit(result.status ?? 1);

@@ -118,7 +118,7 @@ export class Client implements DelayedRunner {
    * results) on a few thousand synthetic tasks answered by a stand-in for the scheduler inside this process, so
    * that the first real graph runs compiled code instead of interpreted (V8 compiles code once it is hot).
    * Client.connect and LocalCluster.start call it; it runs once per process and never rejects. Resolves with how
-   * many synthetic results came back right (0 when LOOM_WARMUP=0 turns it off, or should it fail).
+   * many synthetic results came back right (0 unless LOOM_WARMUP=1 turns it on, or should it fail).
    */
   static warmUp(): Promise<number> {
     if (!warmUpEnabled()) return Promise.resolve(0);

@@ -6,12 +6,16 @@ import { EventEmitter } from 'node:events';
 import { Metadata } from '@grpc/grpc-js';
 import { pino, type Logger } from 'pino';
 
-/** `LOOM_WARMUP=0` (or `false`) turns every warm-up off. */
+/**
+ * `LOOM_WARMUP=1` (or `true`, `on`) turns the start-up warm-ups on. They are off by default: on a small machine
+ * they cost about as much start-up CPU as they save on the first graph, so only a cluster that starts once and
+ * then serves latency-sensitive first graphs gains from them.
+ */
 export const WARMUP_ENV = 'LOOM_WARMUP';
 
 export function warmUpEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   const value = env[WARMUP_ENV]?.trim().toLowerCase();
-  return value !== '0' && value !== 'false' && value !== 'off';
+  return value === '1' || value === 'true' || value === 'on';
 }
 
 /** For private state driven by a warm-up: its routine lines are not the process's. */

@@ -4,9 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LoopbackStream, nextTurn, schedulerService, warmUpEnabled, type loom } from '../src/index.js';
 
-test('LOOM_WARMUP turns the warm-ups off with 0, false or off, and leaves them on otherwise', () => {
-  for (const value of ['0', 'false', 'off', ' OFF ']) assert.equal(warmUpEnabled({ LOOM_WARMUP: value }), false, value);
-  for (const value of [undefined, '', '1', 'true']) assert.equal(warmUpEnabled({ LOOM_WARMUP: value }), true, String(value));
+test('LOOM_WARMUP turns the warm-ups on with 1, true or on, and leaves them off otherwise', () => {
+  for (const value of [undefined, '', '0', 'false', 'off']) assert.equal(warmUpEnabled({ LOOM_WARMUP: value }), false, String(value));
+  for (const value of ['1', 'true', 'on', ' ON ']) assert.equal(warmUpEnabled({ LOOM_WARMUP: value }), true, value);
 });
 
 test('a loopback stream encodes what it writes, decodes what it receives on a later turn, and ends once', async () => {
