@@ -247,7 +247,7 @@ class LoomWorker {
         results: (results, batchDone) => {
           this.runner.onResults(results, batchDone);
           // Task threads share this process: a task that read a large partition shows in RSS right now.
-          this.memoryManager.check();
+          this.memoryManager.checkAfterResults();
         },
         requeue: (tasks) => this.runner.onRequeue(tasks),
         fatal: (error) => this.fail(new LoomError('INTERNAL', error.message)),
