@@ -16,7 +16,7 @@ from distributed import Client, LocalCluster
 
 COLD_MAP_TASKS = int(sys.argv[1]) if len(sys.argv) > 1 else 5_000
 MAP_TASKS = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
-TREE_LEAVES = int(sys.argv[3]) if len(sys.argv) > 3 else 32_768
+TREE_LEAVES = int(sys.argv[3]) if len(sys.argv) > 3 else 4_096
 ROUND_TRIPS = int(sys.argv[4]) if len(sys.argv) > 4 else 500
 REPEATS = int(sys.argv[5]) if len(sys.argv) > 5 else 3
 WARM_UP_TASKS = 500

@@ -6,7 +6,7 @@
 //         result (a new cluster per repeat; cluster start-up is reported beside it, not inside it)
 //   warm  on one cluster, after a 500-task warm-up graph:
 //         1. 20,000 `map` tasks of x => x + 1, tasks/s
-//         2. a delayed binary tree reduction over 32,768 leaves (65,535 tasks), tasks/s
+//         2. a delayed binary tree reduction over 4,096 leaves (8,191 tasks), tasks/s
 //         3. 500 sequential submit -> result round trips, p50/p99 ms
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, delayed, type Delayed } from '@loom/client';
@@ -15,7 +15,7 @@ import { fmt, printTable } from './table.js';
 
 const COLD_MAP_TASKS = Number(process.env['BENCH_COLD_MAP_TASKS'] ?? 5_000);
 const MAP_TASKS = Number(process.env['BENCH_MAP_TASKS'] ?? 20_000);
-const TREE_LEAVES = Number(process.env['BENCH_TREE_LEAVES'] ?? 32_768);
+const TREE_LEAVES = Number(process.env['BENCH_TREE_LEAVES'] ?? 4_096);
 const ROUND_TRIPS = Number(process.env['BENCH_ROUND_TRIPS'] ?? 500);
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 3);
 const WARM_UP_TASKS = 500;
