@@ -11,6 +11,7 @@ export { SplitError, isSplitError, type SplitErrorCode, type SplitProblem } from
 export { ModelStore, type OpenStoreOptions, type PruneOptions, type PruneResult, type VersionInfo } from './store/model-store.js';
 export { ModelGroup } from './store/model-group.js';
 export { ModelWriter, type CarryOptions, type WriterOptions } from './store/model-writer.js';
+export type { ModelColumns, FloatMetric, CountMetric } from './store/model-columns.js';
 export type { PublishOptions } from './store/publish-version.js';
 export type { FileEntry, VersionManifest } from './store/version-manifest.js';
 export type { ModelRecord, StoredModel } from './store/model-record.js';

@@ -3,6 +3,7 @@
 // version at once. A writer opened with `resume` on the stage of a crashed run keeps that run's batches.
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { checkColumns, ColumnRows, type ModelColumns } from './model-columns.js';
 import { checkRecord, type ModelRecord } from './model-record.js';
 import { encodeRows, RecordRows } from './record-encode.js';
 import { layoutOf } from './record-schema.js';
@@ -76,7 +77,7 @@ export class ModelWriter {
    */
   async writeBatch(key: string, records: readonly ModelRecord[]): Promise<void> {
     this.#checkOpen();
-    if (typeof key !== 'string' || key === '') throw new ModelStoreError('BAD_OPTIONS', 'a batch key must be a non-empty string');
+    checkBatchKey(key);
     const where = `batch ${JSON.stringify(key)}`;
     const ids = new Set<string>();
     for (const record of records) {
@@ -84,8 +85,22 @@ export class ModelWriter {
       if (ids.has(record.id)) throw new ModelStoreError('DUPLICATE_MODEL', `${where}: model ${JSON.stringify(record.id)} appears twice`);
       ids.add(record.id);
     }
-    const bytes = encodeRows(new RecordRows(records, Date.now()), layoutOf(records));
-    await this.#track(this.#stage.commitBatch(key, bytes, records.length));
+    await this.#commit(key, encodeRows(new RecordRows(records, Date.now()), layoutOf(records)), records.length);
+  }
+
+  /**
+   * Stages a batch given as columns (model-columns.ts), as writeBatch does for records: the listed rows are the
+   * batch's models. The form trainMany writes in, with no object per model.
+   */
+  async writeColumns(key: string, columns: ModelColumns): Promise<void> {
+    this.#checkOpen();
+    checkBatchKey(key);
+    const layout = checkColumns(columns, `batch ${JSON.stringify(key)}`);
+    await this.#commit(key, encodeRows(new ColumnRows(columns, Date.now()), layout), columns.rows.length);
+  }
+
+  async #commit(key: string, bytes: Uint8Array, models: number): Promise<void> {
+    await this.#track(this.#stage.commitBatch(key, bytes, models));
   }
 
   /**
@@ -147,4 +162,8 @@ export class ModelWriter {
       this.#inFlight.delete(work);
     }
   }
+}
+
+function checkBatchKey(key: string): void {
+  if (typeof key !== 'string' || key === '') throw new ModelStoreError('BAD_OPTIONS', 'a batch key must be a non-empty string');
 }

@@ -1,5 +1,5 @@
-// Writing store files. The encoder fills each column's buffers from a RowSource: either records as trained
-// (writeBatch) or rows gathered from files already written (publish, carry-forward), which copies bytes and
+// Writing store files. The encoder fills each column's buffers from a RowSource: records or columns as trained
+// (writeBatch, writeColumns: model-columns.ts) or rows gathered from files already written (publish, carry-forward), which copies bytes and
 // numbers column by column without building an object per model.
 import {
   Field,
@@ -67,9 +67,14 @@ export class RecordRows implements RowSource {
   }
 
   trainedAt(words: Int32Array): void {
-    const one = new Int32Array(BigInt64Array.of(BigInt(Math.round(this.trainedAtMs))).buffer);
-    for (let i = 0; i < this.length; i++) words.set(one, 2 * i);
+    fillTrainedAt(words, this.length, this.trainedAtMs);
   }
+}
+
+/** Writes `ms` as the trained_at of `rows` rows (little-endian int32 pairs), for rows all written at once. */
+export function fillTrainedAt(words: Int32Array, rows: number, ms: number): void {
+  const one = new Int32Array(BigInt64Array.of(BigInt(Math.round(ms))).buffer);
+  for (let i = 0; i < rows; i++) words.set(one, 2 * i);
 }
 
 /** Rows picked from decoded files: row k is row `rows[k]` of `views[viewOf[k]]`. */

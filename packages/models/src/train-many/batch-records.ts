@@ -1,7 +1,6 @@
-// A batch's result, checked against the batch it answers, as the model store's records (one per trained slice,
-// params a view into the result's params column) and the failed slices by id.
-import { batchRecord } from '../families/evaluate.js';
-import type { ModelRecord } from '../store/model-record.js';
+// A batch's result, checked against the batch it answers, as the model store's columns (the result's own typed
+// arrays; its trained rows listed) and the failed slices by id.
+import type { ModelColumns } from '../store/model-columns.js';
 import type { BatchResult } from './batch-wire.js';
 import { TrainManyError } from './errors.js';
 import type { PlannedBatch } from './plan-batches.js';
@@ -14,24 +13,47 @@ export interface SliceFailure {
   error: string;
 }
 
-export function batchRecords(batch: PlannedBatch, result: BatchResult, familyKey: string): { records: ModelRecord[]; failures: SliceFailure[] } {
-  const count = batch.slices.length;
+export function batchModels(batch: PlannedBatch, result: BatchResult, familyKey: string): { models: ModelColumns; failures: SliceFailure[] } {
+  const { slices } = batch;
+  const count = slices.length;
   const k = result.paramCount;
   if (result.count !== count || result.familyKey !== familyKey || result.params.length !== count * k || result.ok.length !== count) {
     throw new TrainManyError('BAD_BATCH', `the result of ${batch.key} does not answer it: ${result.count} rows of ${result.familyKey}, expected ${count} of ${familyKey}`);
   }
-  const records: ModelRecord[] = [];
-  const columns = { ...result, failures: [] };
-  batch.slices.forEach((slice, i) => {
-    if (result.ok[i] === 1) records.push({ id: slice.id, ...batchRecord(columns, i), trainRange: slice.trainRange, testRange: slice.testRange, extra: slice.extra });
-  });
+  let trained = 0;
+  for (let i = 0; i < count; i++) if (result.ok[i] === 1) trained++;
+  const rows = new Uint32Array(trained);
+  const ranges = new Float64Array(4 * count);
+  for (let i = 0, r = 0; i < count; i++) {
+    if (result.ok[i] === 1) rows[r++] = i;
+    const slice = slices[i] as PlannedBatch['slices'][number];
+    ranges[4 * i] = slice.trainRange.from;
+    ranges[4 * i + 1] = slice.trainRange.to;
+    ranges[4 * i + 2] = slice.testRange.from;
+    ranges[4 * i + 3] = slice.testRange.to;
+  }
   const failures = Array.from(result.failedIndex, (row, f) => ({
-    id: (batch.slices[row] ?? { id: `row ${row}` }).id,
+    id: (slices[row] ?? { id: `row ${row}` }).id,
     code: result.failedCode[f] ?? 'FIT_FAILED',
     error: result.failedMessage[f] ?? '',
   }));
-  if (records.length + failures.length !== count) {
-    throw new TrainManyError('BAD_BATCH', `the result of ${batch.key} accounts for ${records.length} trained and ${failures.length} failed of its ${count} slices`);
+  if (trained + failures.length !== count) {
+    throw new TrainManyError('BAD_BATCH', `the result of ${batch.key} accounts for ${trained} trained and ${failures.length} failed of its ${count} slices`);
   }
-  return { records, failures };
+  const models: ModelColumns = {
+    rows,
+    ids: slices.map((slice) => slice.id),
+    family: result.family,
+    familyKey: result.familyKey,
+    paramCount: k,
+    params: result.params,
+    ranges,
+    floatMetrics: {
+      trainRmse: result.trainRmse, trainMae: result.trainMae, testRmse: result.testRmse, testMae: result.testMae,
+      anomalyRate: result.anomalyRate, trainMs: result.trainMs,
+    },
+    countMetrics: { trainPoints: result.trainPoints, testPoints: result.testPoints, anomalies: result.anomalies },
+    extra: slices.map((slice) => slice.extra),
+  };
+  return { models, failures };
 }

@@ -13,7 +13,7 @@ import { Split } from '../split/split.js';
 import { ModelStore } from '../store/model-store.js';
 import { stageDir } from '../store/store-layout.js';
 import type { ModelWriter } from '../store/model-writer.js';
-import { batchRecords, type SliceFailure } from './batch-records.js';
+import { batchModels, type SliceFailure } from './batch-records.js';
 import { batchSpec, type SpecContext } from './batch-spec.js';
 import { runWindowed } from './batch-window.js';
 import { TRAIN_BATCH, type BatchResult } from './batch-wire.js';
@@ -45,6 +45,11 @@ export interface TrainManyOptions {
   window?: number;
   /** Values a slice of average range width is expected to hold, for sizing batches (default 720). */
   pointsPerSlice?: number;
+  /**
+   * Recorded in the published version's manifest `meta` beside trainMany's own entry, e.g. the id of the job
+   * that ran it, so that a second run of that job can find the version instead of publishing another.
+   */
+  meta?: Record<string, unknown>;
 }
 
 export interface TrainManyResult {
@@ -102,11 +107,11 @@ export async function trainMany(client: TrainClient, options: TrainManyOptions):
 
     const window = checked.window ?? (await defaultWindow(client));
     const stageBatch = async (batch: PlannedBatch, result: BatchResult): Promise<void> => {
-      const { records, failures } = batchRecords(batch, result, familyKey);
+      const { models, failures } = batchModels(batch, result, familyKey);
       const writing = performance.now();
       // Failures first: once the models are staged, the batch counts as done and is never run again.
       if (failures.length > 0) await (journal as FailureJournal).record(batch.key, batch.slices.length, failures);
-      if (records.length > 0) await writer.writeBatch(batch.key, records);
+      if (models.rows.length > 0) await writer.writeColumns(batch.key, models);
       tally.work.storeSeconds += (performance.now() - writing) / 1000;
       for (const failure of failures) failed.push(failure);
       tally.ran(result);
@@ -122,7 +127,7 @@ export async function trainMany(client: TrainClient, options: TrainManyOptions):
       throw new TrainManyError('NOTHING_TRAINED', `all ${split.size} slices failed, nothing was published (${first}${failed.length > 5 ? '; ...' : ''})`);
     }
     const publishing = performance.now();
-    const manifest = await writer.publish({ meta: { trainMany: manifestMeta(spec, familyKey, timeColumn, split, only !== undefined, batches.length, failed) } });
+    const manifest = await writer.publish({ meta: { ...options.meta, trainMany: manifestMeta(spec, familyKey, timeColumn, split, only !== undefined, batches.length, failed) } });
     tally.work.publishSeconds = (performance.now() - publishing) / 1000;
     tally.work.storeSeconds += tally.work.publishSeconds;
     return {
