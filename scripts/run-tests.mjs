@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensurePostgres, ensurePythonReferences } from './services.mjs';
+import { ensureChromium, ensurePostgres, ensurePythonReferences, ensureRedis } from './services.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const filter = process.argv[2];
@@ -39,10 +39,42 @@ const files = dirs.flatMap(testFiles).filter((f) => !filter || f.includes(filter
 // Database tests run against a real PostgreSQL, installed and started here when missing.
 const pgUrl = ensurePostgres();
 ensurePythonReferences();
+// Only when a dashboard browser test is among the files to run (it is a large package to install otherwise).
+if (files.some((file) => file.includes('dashboard-browser'))) ensureChromium();
+ensureRedis();
 console.error(`[test] ${files.length} test files`);
+const env = { LOOM_LOG_LEVEL: 'warn', LOOM_TEST_PG_URL: pgUrl, ...process.env };
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...files.map((f) => relative(root, f))], {
   cwd: root,
   stdio: 'inherit',
-  env: { LOOM_LOG_LEVEL: 'warn', LOOM_TEST_PG_URL: pgUrl, ...process.env },
+  env,
 });
-process.exit(result.status ?? 1);
+// Last, the deployments brought up for real with podman: deploy/compose.yaml and the Helm chart's pods. They run
+// the image built from this tree (minutes, not seconds), so they are not *.test.js files of the main run: the
+// image is built once here for all of them (unless LOOM_TEST_IMAGE names one), removed after, and they have their
+// own timeout. A filter runs only those it names.
+const deployTests = readdirSync(join(root, 'test/dist'))
+  .filter((name) => name.endsWith('.deploy.js'))
+  .map((name) => `test/dist/${name}`)
+  .filter((file) => !filter || file.includes(filter))
+  .sort();
+let deployStatus = 0;
+if (deployTests.length > 0) {
+  const deployEnv = { ...env };
+  const { buildLoomImage, ensurePodman, podman } = await import('./deploy-image.mjs');
+  let built;
+  try {
+    if (!deployEnv.LOOM_TEST_IMAGE) {
+      ensurePodman();
+      deployEnv.LOOM_TEST_IMAGE = built = buildLoomImage(`localhost/loom:test-${process.pid}`);
+    }
+    console.error(`[test] the deployments (podman): ${deployTests.join(', ')}`);
+    deployStatus = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=1500000', ...deployTests], { cwd: root, stdio: 'inherit', env: deployEnv }).status ?? 1;
+  } catch (error) {
+    console.error(`[test] the deployments could not start: ${error.message}`);
+    deployStatus = 1;
+  } finally {
+    if (built) podman(['image', 'rm', '--force', built]);
+  }
+}
+process.exit(result.status === 0 ? deployStatus : (result.status ?? 1));

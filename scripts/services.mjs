@@ -37,10 +37,36 @@ export const SYSTEM_PYTHON = '/usr/bin/python3';
  */
 export function ensurePythonReferences() {
   const has = (module) => existsSync(SYSTEM_PYTHON) && sh(SYSTEM_PYTHON, ['-c', `import ${module}`]).ok;
-  if (has('statsmodels')) return;
-  console.error('[services] installing statsmodels for the differential tests (apt-get install -y python3-statsmodels)');
-  aptInstall(['python3-statsmodels']);
+  // scipy comes with statsmodels on Debian; it is checked apart because the drift tests compare ks_2samp.
+  if (has('statsmodels') && has('scipy.stats')) return;
+  console.error('[services] installing statsmodels and scipy for the differential tests (apt-get install -y python3-statsmodels python3-scipy)');
+  aptInstall(['python3-statsmodels', 'python3-scipy']);
   if (!has('statsmodels')) throw new Error('python3-statsmodels did not install; the model-family tests compare against it');
+  if (!has('scipy.stats')) throw new Error('python3-scipy did not install; the drift tests compare against scipy.stats.ks_2samp');
+}
+
+/**
+ * redis-server for the durable-jobs tests, installed with apt-get when missing. Nothing is started here: each
+ * test starts its own server (its own port and append-only directory) so it can kill and restart it.
+ */
+export function ensureRedis() {
+  const has = () => sh('redis-server', ['--version']).ok;
+  if (has()) return;
+  console.error('[services] installing redis-server for the jobs tests (apt-get install -y redis-server)');
+  aptInstall(['redis-server']);
+  if (!has()) throw new Error('redis-server did not install; the jobs tests need it (apt-get install -y redis-server)');
+  // Debian starts a system-wide server on 6379 on install; the tests use their own, so it may keep running.
+}
+
+/** Debian's Chromium, which the dashboard's browser tests drive through playwright-core. */
+export const CHROMIUM = '/usr/bin/chromium';
+
+export function ensureChromium() {
+  if (existsSync(CHROMIUM)) return CHROMIUM;
+  console.error('[services] installing Chromium for the dashboard browser tests (apt-get install -y chromium)');
+  aptInstall(['chromium']);
+  if (!existsSync(CHROMIUM)) throw new Error(`chromium did not install at ${CHROMIUM}; the dashboard browser tests need it (apt-get install -y chromium)`);
+  return CHROMIUM;
 }
 
 export function ensurePostgres() {

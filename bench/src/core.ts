@@ -8,6 +8,11 @@
 //         1. 20,000 `map` tasks of x => x + 1, tasks/s
 //         2. a delayed binary tree reduction over 4,096 leaves (8,191 tasks), tasks/s
 //         3. 500 sequential submit -> result round trips, p50/p99 ms
+//   dashboard load: on one cluster, the warm map and tree with no dashboard viewer and with three event streams
+//         open (pages' worth of updates, read in a separate process), alternating, BENCH_REPEATS times each;
+//         BENCH_DASHBOARD=0 skips it
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, delayed, type Delayed } from '@loom/client';
 import { pythonHas, runPythonReference } from './reference.js';
@@ -19,6 +24,7 @@ const TREE_LEAVES = Number(process.env['BENCH_TREE_LEAVES'] ?? 4_096);
 const ROUND_TRIPS = Number(process.env['BENCH_ROUND_TRIPS'] ?? 500);
 const REPEATS = Number(process.env['BENCH_REPEATS'] ?? 3);
 const WARM_UP_TASKS = 500;
+const DASHBOARD_VIEWERS = 3;
 
 /** One repeat of every workload; the Dask script prints the same fields. */
 interface CoreRun {
@@ -46,13 +52,13 @@ const HIGHER_IS_BETTER: Record<Metric, boolean> = {
 const log = (message: string) => process.stderr.write(`[bench:core] ${message}\n`);
 const inc = (x: number) => x + 1;
 
-async function withCluster<T>(fn: (client: Client) => Promise<T>): Promise<{ value: T; startSeconds: number }> {
+async function withCluster<T>(fn: (client: Client, cluster: LocalCluster) => Promise<T>): Promise<{ value: T; startSeconds: number }> {
   const start = performance.now();
-  const cluster = await LocalCluster.start({ workers: 2, threadsPerWorker: 1, memoryLimit: '2GiB' });
+  const cluster = await LocalCluster.start({ workers: 2, threadsPerWorker: 1, memoryLimit: '2GiB', dashboard: { port: 0 } });
   const client = await Client.connect(cluster.address);
   const startSeconds = (performance.now() - start) / 1000;
   try {
-    return { value: await fn(client), startSeconds };
+    return { value: await fn(client, cluster), startSeconds };
   } finally {
     await client.close();
     await cluster.close();
@@ -189,6 +195,50 @@ function printResults(runs: readonly CoreRun[]): void {
   printTable('Loom vs Dask at its best (higher is better; target 10x)', ['measure', 'first runs', 'best runs'], ratioRows);
 }
 
+/** Runs `fn` while DASHBOARD_VIEWERS event streams read the dashboard from another process. */
+async function withViewers<T>(dashboardUrl: string, fn: () => Promise<T>): Promise<T> {
+  const script = fileURLToPath(new URL('./dashboard-viewers.js', import.meta.url));
+  const viewers = spawn(process.execPath, [script, dashboardUrl, String(DASHBOARD_VIEWERS)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [chunk] = (await once(viewers.stdout, 'data')) as [Buffer];
+    if (!chunk.toString().includes('ready')) throw new Error(`the dashboard viewers said '${chunk.toString()}'`);
+    return await fn();
+  } finally {
+    viewers.kill('SIGTERM');
+    await once(viewers, 'exit');
+  }
+}
+
+/** Map and tree throughput with no viewer and with three, alternating on one cluster; best of each. */
+async function measureDashboardLoad(): Promise<void> {
+  const best = { none: { map: 0, tree: 0 }, viewers: { map: 0, tree: 0 } };
+  await withCluster(async (client, cluster) => {
+    const url = cluster.dashboardUrl;
+    if (url === undefined) throw new Error('the cluster serves no dashboard');
+    await timeMap(client, WARM_UP_TASKS, -2e6);
+    for (let repeat = 0; repeat < REPEATS; repeat++) {
+      for (const mode of ['none', 'viewers'] as const) {
+        const base = (repeat + 1) * 1e8 + (mode === 'viewers' ? 5e7 : 0);
+        const run = async () => ({ map: await timeMap(client, MAP_TASKS, base), tree: (await timeTree(client, base)).perSecond });
+        const { map, tree } = mode === 'none' ? await run() : await withViewers(url, run);
+        best[mode].map = Math.max(best[mode].map, map);
+        best[mode].tree = Math.max(best[mode].tree, tree);
+        log(`dashboard load ${repeat + 1}/${REPEATS}, ${mode === 'none' ? 'no viewer' : `${DASHBOARD_VIEWERS} streams`}: map ${fmt(map)}/s, tree ${fmt(tree)}/s`);
+      }
+    }
+  });
+  printTable(
+    `Dashboard load (best of ${REPEATS}; ${DASHBOARD_VIEWERS} event streams open vs none; target at least 95 %)`,
+    ['workload', 'no viewer tasks/s', `${DASHBOARD_VIEWERS} streams tasks/s`, 'ratio'],
+    (['map', 'tree'] as const).map((workload) => [
+      workload,
+      fmt(best.none[workload]),
+      fmt(best.viewers[workload]),
+      `${fmt((best.viewers[workload] / best.none[workload]) * 100, 1)} %`,
+    ]),
+  );
+}
+
 async function main(): Promise<void> {
   log(`Loom: LocalCluster 2 workers x 1 thread; cold ${COLD_MAP_TASKS} map tasks; warm ${MAP_TASKS} map tasks, ` +
     `${TREE_LEAVES}-leaf tree, ${ROUND_TRIPS} round trips; ${REPEATS} repeats`);
@@ -202,6 +252,8 @@ async function main(): Promise<void> {
     runs.push(...runPythonReference<CoreRun>(script, args, 30 * 60_000));
   }
   printResults(runs);
+  if (process.env['BENCH_DASHBOARD'] === '0') log('skipping the dashboard-load row (BENCH_DASHBOARD=0)');
+  else await measureDashboardLoad();
 }
 
 main().catch((error: unknown) => {

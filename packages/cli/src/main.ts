@@ -9,6 +9,8 @@ Commands:
   scheduler                 run a scheduler (loom scheduler --help)
   worker <scheduler-addr>   run a worker connected to a scheduler (loom worker --help)
   models ls|show|train      what a model store holds; train a split (loom models --help)
+  jobs runner|submit|ls|... durable jobs and schedules on Redis (loom jobs --help)
+  serve                     serve a model store over REST, KServe v2 protocol (loom serve --help)
 
 Environment:
   LOOM_TOKEN                cluster token (instead of --token)
@@ -29,6 +31,14 @@ async function main(argv: string[]): Promise<void> {
       // Loaded on demand: the scheduler and worker need none of the model store's code.
       const { runModelsCli } = await import('@loom/models');
       return runModelsCli(rest);
+    }
+    case 'jobs': {
+      const { runJobsCli } = await import('@loom/jobs');
+      return runJobsCli(rest);
+    }
+    case 'serve': {
+      const { runServeCli } = await import('@loom/serve');
+      return runServeCli(rest);
     }
     case undefined:
     case '-h':

@@ -22,13 +22,15 @@ import { forgetClient, setCurrentClient, type DelayedRunner } from './current-cl
 import { DataFetcher } from './data-fetch.js';
 import { Delayed, delayedNode, type DelayedValues, type LiftedArgs, type Lift } from './delayed.js';
 import { functionEntry, type AnyFunction, type ModuleFunction } from './function-source.js';
-import { Future, type FutureOwner } from './future.js';
+import { Future, futureState, type FutureOwner } from './future.js';
 import { asCompleted, gather, type GatherOwner, type Gathered } from './gather.js';
 import { fuseLinearChains } from './graph-fuse.js';
 import { orderGraph } from './graph-order.js';
 import { graphRequests, planGraph, type GraphPlan } from './graph-submit.js';
 import { KeyStore, type KeyState } from './key-store.js';
 import { LOOPBACK_RESULT, loopbackScheduler } from './loopback-scheduler.js';
+import { ProgressHub } from './progress/progress-hub.js';
+import { ProgressTracker, type ProgressListener } from './progress/progress-tracker.js';
 import { rawGraphNodes, type RawGraph } from './raw-graph.js';
 import { SchedulerSession } from './session.js';
 import { buildTask, resolveOptions } from './task-builder.js';
@@ -69,6 +71,7 @@ export class Client implements DelayedRunner {
   readonly #log: Logger;
   readonly #maxMessageBytes: number;
   readonly #fuseChains: boolean;
+  readonly #progress = new ProgressHub();
   #session: SchedulerSession | undefined;
   /** Why the client can no longer submit: closed, or the session was lost. */
   #unusable: LoomError | undefined;
@@ -171,6 +174,11 @@ export class Client implements DelayedRunner {
     return client;
   }
 
+  /** Why this client can no longer submit (closed, or its session with the scheduler was lost); undefined while usable. */
+  get unusable(): LoomError | undefined {
+    return this.#unusable;
+  }
+
   /** The id the scheduler gave this client. */
   get id(): string {
     return this.#session?.clientId ?? '';
@@ -248,6 +256,26 @@ export class Client implements DelayedRunner {
     return schedulerInfoFromWire(await this.#unary(schedulerService.info, {}));
   }
 
+  /**
+   * Calls `listener` with per-prefix task counts (total, done, erred, cancelled, pending) of every graph this
+   * client submits from now on, after each batch of changes; returns the function that stops it. For programs
+   * that draw their own progress; progress() draws one. Costs nothing once no listener is left.
+   */
+  onProgress(listener: ProgressListener): () => void {
+    const tracker = new ProgressTracker();
+    const unsubscribe = tracker.subscribe(listener);
+    const detach = this.#progress.attach(tracker);
+    return () => {
+      unsubscribe();
+      detach();
+    };
+  }
+
+  /** @internal Used by progress(): `tracker` counts every graph submitted until the returned function is called. */
+  trackGraphs(tracker: ProgressTracker): () => void {
+    return this.#progress.attach(tracker);
+  }
+
   /** Releases everything this client holds and disconnects. Pending futures reject with CANCELLED. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -323,6 +351,7 @@ export class Client implements DelayedRunner {
       if (created) introduced.push(state);
       return new Future<unknown>(this.#owner, state);
     });
+    if (this.#progress.active) this.#progress.graphSubmitted(graph.tasks, futures.map(futureState));
     // Everything the outputs need is already held (persisted values computed again): nothing to send.
     if (graph.tasks.length === 0 && introduced.length === 0 && graph.externals.every((external) => external.holder)) {
       return { futures, accepted: Promise.resolve() };

@@ -2,7 +2,9 @@
 // gather, asCompleted), the raw graph API (task, ref, Client#get) and LocalCluster for a cluster on this machine.
 export { Client, type ConnectOptions, type MapOptions } from './client.js';
 export { LocalCluster, type LocalClusterOptions, type AddWorkerOptions, type LocalWorker } from './local-cluster.js';
-export type { ExitStatus } from './child-process.js';
+export { LoomProcess, killPid, type ExitStatus, type LaunchOptions } from './child-process.js';
+export { ReconnectingClient, type ReconnectOptions } from './reconnecting-client.js';
+export { EmbeddedRedis, redisServerAvailable, type EmbeddedRedisOptions } from './embedded-redis.js';
 export { Delayed, delayed, compute, persist, type DelayedFunction, type DelayedValues, type Lift, type LiftedArgs } from './delayed.js';
 export { Future, type FutureStatus } from './future.js';
 export type { Gathered } from './gather.js';
@@ -10,5 +12,9 @@ export { task, taskWith, ref, RawTask, RawRef, type RawGraph } from './raw-graph
 export type { TaskOptions } from './task-node.js';
 export type { AnyFunction, ModuleFunction } from './function-source.js';
 export type { SchedulerInfo, WorkerSummary } from './cluster-info.js';
-export { LoomError, isLoomError, type LoomErrorCode } from '@loom/protocol';
+export { progress, type ProgressMeter, type ProgressOptions, type ProgressSummary } from './progress/progress.js';
+export type { ExternalCounts, PrefixProgress, ProgressListener, ProgressSnapshot } from './progress/progress-tracker.js';
+export type { ProgressStream } from './progress/progress-display.js';
+export { formatSeconds } from './progress/progress-format.js';
+export { LoomError, isLoomError, keyPrefix, type LoomErrorCode } from '@loom/protocol';
 export * as dataframe from './dataframe/index.js';

@@ -8,6 +8,7 @@ import { LOG_LEVEL_ENV, LOG_LEVELS, LoomError, TOKEN_ENV, type LogLevel } from '
 import { withWorkerMallocSettings } from '@loom/worker/malloc-env';
 import { LoomProcess, killPid, type ExitStatus } from './child-process.js';
 import { Client } from './client.js';
+import { EmbeddedRedis } from './embedded-redis.js';
 
 /** What a LocalCluster's processes log unless told otherwise: warnings and errors, not their routine info lines. */
 const DEFAULT_LOG_LEVEL: LogLevel = 'warn';
@@ -47,6 +48,18 @@ export interface LocalClusterOptions {
    * allocator settings that keep their RSS honest (@loom/worker's malloc-env.ts).
    */
   nanny?: boolean;
+  /**
+   * Redis for durable jobs (@loom/jobs): true starts a private redis-server (free loopback port, data in a
+   * temporary directory, append-only, noeviction) that close() stops; `{ redisUrl }` uses a Redis of your own.
+   * Either way `cluster.redisUrl` says where it is. Without a redis-server binary, start() says how to install one.
+   */
+  jobs?: boolean | { redisUrl?: string };
+  /**
+   * The scheduler's dashboard (@loom/dashboard): true (default) serves it on port 8787, or a free port when that
+   * one is taken; `{ port }` on that port (0: a free one); false serves none. Its URL is `dashboardUrl`, and is
+   * printed on stderr when this process runs in a terminal.
+   */
+  dashboard?: boolean | { port: number };
 }
 
 export interface AddWorkerOptions {
@@ -85,9 +98,14 @@ export class LocalCluster {
   readonly #workers: RunningWorker[] = [];
   #nextIndex = 0;
   #closing: Promise<void> | undefined;
+  #redis: EmbeddedRedis | undefined;
 
   /** The scheduler's host:port, for Client.connect. */
   readonly address: string;
+  /** Where jobs keep their queue (with `jobs`), for @loom/jobs' JobQueue and runners. */
+  redisUrl: string | undefined;
+  /** The scheduler's dashboard, e.g. http://127.0.0.1:8787/ (undefined with `dashboard: false`). */
+  dashboardUrl: string | undefined;
 
   private constructor(scheduler: LoomProcess, address: string, options: LocalClusterOptions, env: NodeJS.ProcessEnv) {
     this.#scheduler = scheduler;
@@ -105,6 +123,9 @@ export class LocalCluster {
     // The token reaches the scheduler and workers through their environment: any user can read command lines (ps).
     const env: NodeJS.ProcessEnv = { ...inherited, [LOG_LEVEL_ENV]: logLevel, ...(token === undefined ? {} : { [TOKEN_ENV]: token }) };
     const args = ['--host', options.host ?? '127.0.0.1', '--port', String(options.port ?? 0)];
+    const dashboard = options.dashboard ?? true;
+    if (dashboard === false) args.push('--no-dashboard');
+    else if (dashboard !== true) args.push('--dashboard-port', String(dashboard.port));
     args.push(...(options.schedulerArgs ?? []));
     // This process most likely runs the cluster's client: its warm-up runs while the other processes start.
     const warmedUp = Client.warmUp();
@@ -121,7 +142,12 @@ export class LocalCluster {
       throw new LoomError('INTERNAL', `the Loom scheduler announced no address: ${JSON.stringify(ready)}`);
     }
     const cluster = new LocalCluster(scheduler, address, options, env);
+    if (typeof ready['dashboard'] === 'string') {
+      cluster.dashboardUrl = ready['dashboard'];
+      if (process.stderr.isTTY) process.stderr.write(`Loom dashboard: ${cluster.dashboardUrl}\n`);
+    }
     try {
+      if (options.jobs) await cluster.#startRedis(options.jobs === true ? {} : options.jobs);
       await Promise.all(Array.from({ length: options.workers ?? 2 }, () => cluster.addWorker()));
     } catch (error) {
       await cluster.close();
@@ -209,8 +235,18 @@ export class LocalCluster {
       const workers = this.#workers.splice(0);
       await Promise.all(workers.map((worker) => (worker.nanny ? this.#stopSupervised(worker, 'SIGTERM', graceMs) : worker.process.stop('SIGTERM', graceMs))));
       await this.#scheduler.stop('SIGTERM', graceMs);
+      await this.#redis?.close();
     })();
     return this.#closing;
+  }
+
+  async #startRedis(jobs: { redisUrl?: string }): Promise<void> {
+    if (jobs.redisUrl !== undefined) {
+      this.redisUrl = jobs.redisUrl;
+      return;
+    }
+    this.#redis = await EmbeddedRedis.start();
+    this.redisUrl = this.#redis.url;
   }
 
   /** Signals the nanny (it forwards to the worker); if it had to be killed, its worker is killed as well. */

@@ -23,3 +23,10 @@ export { trainMany, type TrainClient, type TrainManyOptions, type TrainManyResul
 export type { TrainProgress, MetricsSummary, RunWork } from './train-many/run-tally.js';
 export type { SliceFailure } from './train-many/batch-records.js';
 export { TrainManyError, isTrainManyError, type TrainManyErrorCode } from './train-many/errors.js';
+export { scoreMany, scoreFailures, scoreStats, ScoreFrame, type ScoreManyOptions, type ScoreBatchStats } from './score-many/score-many.js';
+export type { ModelRunOptions } from './score-many/model-batches.js';
+export { ScoreManyError, isScoreManyError, type ScoreManyErrorCode } from './score-many/errors.js';
+export { bandScore } from './tasks/score-table.js';
+export { detectDrift, type DetectDriftOptions } from './drift/detect-drift.js';
+export { DriftResult, type DriftRow } from './drift/detect-drift-result.js';
+export type { DriftRecord, DriftedModel } from './store/drift-results.js';

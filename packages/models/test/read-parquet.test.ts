@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { parquetWriteFile } from 'hyparquet-writer';
 import { readParquet, WHOLE_FILE_BYTES } from '../src/tasks/read-parquet.js';
 import type { BatchSourceSpec } from '../src/train-many/batch-wire.js';
 import { fleetSource, HOUR, START, writeParquet } from './train-many-fleet.js';
@@ -38,4 +40,23 @@ test('a file that is not Parquet fails the same way by either path', async () =>
   const whole = await readParquet(spec, 'ts', ranges);
   assert.equal((whole as { code: string }).code, 'SOURCE_FAILED');
   assert.deepEqual(await readParquet(spec, 'ts', ranges, 0), whole);
+});
+
+test('a GZIP-compressed file (not only Snappy) reads the same values', async () => {
+  const file = join(dir, 'gzip.parquet');
+  const times = Float64Array.from({ length: 40 }, (_, i) => h(i));
+  const cpu = Float64Array.from({ length: 40 }, (_, i) => Math.sin(i));
+  parquetWriteFile({
+    filename: file,
+    codec: 'GZIP',
+    compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input)) },
+    columnData: [
+      { name: 'ts', data: Array.from(times, (t) => new Date(t)), type: 'TIMESTAMP', nullable: false },
+      { name: 'cpu', data: Array.from(cpu), type: 'DOUBLE', nullable: false },
+    ],
+  });
+  const spec: BatchSourceSpec = { source: { kind: 'file', file }, rangeKind: 'timestamp', columns: ['cpu'], first: 0, count: 1 };
+  const read = await readParquet(spec, 'ts', Float64Array.of(h(0), h(30), h(30), h(40)));
+  assert.ok(!('code' in read), JSON.stringify(read));
+  assert.deepEqual([...(read.columns[0] as Float64Array)], [...cpu]);
 });

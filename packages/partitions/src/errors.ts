@@ -10,7 +10,19 @@ export type PartitionErrorCode =
   | 'SQL_UNSUPPORTED'
   | 'BAD_VALUE'
   | 'UNSUPPORTED_TYPE'
-  | 'USER_FUNCTION_FAILED';
+  | 'USER_FUNCTION_FAILED'
+  // Writers: the destination directory cannot be made or written; it already holds data (no `overwrite`), or the
+  // table exists (`ifExists: 'fail'`); the table is missing and `create` is off; a staging table lost rows.
+  | 'WRITE_UNWRITABLE'
+  | 'WRITE_TARGET_EXISTS'
+  | 'WRITE_TABLE_MISSING'
+  | 'WRITE_STAGING_LOST'
+  // Snowflake: the login was refused (no credential in the message); a SQL error (Snowflake's code, SQL state,
+  // query id); the query was cancelled; any other failure of the service or the driver.
+  | 'SNOWFLAKE_AUTH'
+  | 'SNOWFLAKE_SQL'
+  | 'SNOWFLAKE_CANCELLED'
+  | 'SNOWFLAKE_FAILED';
 
 export class PartitionError extends Error {
   override readonly name = 'PartitionError';

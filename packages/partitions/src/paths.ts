@@ -1,6 +1,7 @@
-// Expanding the user's file patterns ('data/*.csv', 'logs/**/part-?.csv', '{a,b}.csv') into sorted absolute
-// paths, synchronously at graph-build time. Node 20 has no fs.glob, so this is a small matcher over a walk that
-// starts at the pattern's literal prefix.
+// Expanding the user's file patterns ('data/*.csv', 'logs/**/part-?.csv', '{a,b}.csv', or a directory: the files
+// in it whose names start with neither '.' nor '_', as pyarrow's dataset discovery) into sorted absolute paths,
+// synchronously at graph-build time. Node 20 has no fs.glob, so this is a small matcher over a walk that starts
+// at the pattern's literal prefix.
 import { readdirSync, statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { PartitionError } from './errors.js';
@@ -23,15 +24,20 @@ export function expandPaths(pattern: string | string[]): string[] {
 
 function expandOne(pattern: string): string[] {
   const absolute = resolve(pattern).split(sep).join('/');
-  if (!GLOB_CHARS.test(absolute)) return isFile(absolute) ? [absolute] : [];
+  if (!GLOB_CHARS.test(absolute)) {
+    if (isFile(absolute)) return [absolute];
+    return isDirectory(absolute) ? expandOne(`${absolute.replace(/\/$/, '')}/[!._]*`) : [];
+  }
   const segments = absolute.split('/');
   const firstGlob = segments.findIndex((segment) => GLOB_CHARS.test(segment));
   const base = segments.slice(0, firstGlob).join('/') || '/';
   const maxDepth = segments.includes('**') ? Infinity : segments.length - firstGlob;
   const matcher = globToRegExp(absolute);
+  // As in a shell, a wildcard does not match a hidden file: writers' temporary files (.part-*.tmp) stay unread.
+  const hiddenAllowed = (segments.at(-1) ?? '').startsWith('.');
   const out: string[] = [];
   walk(base, 1, maxDepth, (file) => {
-    if (matcher.test(file)) out.push(file);
+    if (matcher.test(file) && (hiddenAllowed || !file.slice(file.lastIndexOf('/') + 1).startsWith('.'))) out.push(file);
   });
   return out;
 }

@@ -71,8 +71,11 @@ function subquery(query: string): string {
   return query.trim().replace(/;+\s*$/, '');
 }
 
-async function withClient<T>(connection: SqlOptions['connection'], use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : (connection as pg.ClientConfig));
+/** One connection for `use`, in UTC, always closed; `applicationName` shows in pg_stat_activity. */
+export async function withClient<T>(connection: SqlOptions['connection'], use: (client: pg.Client) => Promise<T>, applicationName?: string): Promise<T> {
+  const config: pg.ClientConfig = typeof connection === 'string' ? { connectionString: connection } : { ...(connection as pg.ClientConfig) };
+  if (applicationName !== undefined) config.application_name = applicationName;
+  const client = new pg.Client(config);
   try {
     await client.connect();
     await client.query(`SET TIME ZONE 'UTC'`);

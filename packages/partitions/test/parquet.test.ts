@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { concatTables, planParquet, readParquetPiece } from '../src/index.js';
 import { rowsOf, tempDir } from './helpers.js';
@@ -49,3 +50,22 @@ test('a column subset, and unknown columns named with the real ones', async () =
   await assert.rejects(readParquetPiece(second, ['nope']), /has no column "nope"; its columns are: id, name, score, flag, big, at/);
   assert.throws(() => planParquet([join(dir, '..')]), /EISDIR|not a Parquet file/);
 });
+
+// pandas, pyarrow, Spark and DuckDB write Snappy by default, but ZSTD, GZIP and Brotli files are common; hyparquet
+// reads only Snappy without hyparquet-compressors.
+for (const [codec, compress] of [['GZIP', gzipSync], ['BROTLI', brotliCompressSync]] as const) {
+  test(`a ${codec}-compressed file reads the same values`, async () => {
+    const file = join(dir, `${codec.toLowerCase()}.parquet`);
+    parquetWriteFile({
+      filename: file,
+      codec,
+      compressors: { [codec]: (input: Uint8Array) => new Uint8Array(compress(input)) },
+      columnData: [
+        { name: 'id', data: ids, type: 'INT32', nullable: false },
+        { name: 'name', data: names, type: 'STRING' },
+      ],
+    });
+    const tables = await Promise.all(planParquet([file]).map((piece) => readParquetPiece(piece)));
+    assert.deepEqual(rowsOf(concatTables(tables)), ids.map((i) => [i, names[i]]));
+  });
+}

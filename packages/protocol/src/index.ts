@@ -6,6 +6,7 @@ export * from './errors.js';
 export * from './value-codec.js';
 export { asLoomTable, isArrowTableLike, readArrowIpc, type ArrowTableLike } from './arrow-input.js';
 export { describeValue } from './describe-value.js';
+export { keyPrefix } from './key-prefix.js';
 export * from './task-args.js';
 export * from './fused-chain.js';
 export * from './auth.js';

@@ -1,8 +1,11 @@
 // `loom scheduler`: parses flags, starts the scheduler, announces readiness on stdout (one `LOOM_READY` JSON
 // line that launchers such as LocalCluster wait for) and shuts down cleanly on SIGINT/SIGTERM.
 import { parseArgs } from 'node:util';
-import { parseBytes, SERVER_FLAGS, tlsFromFlags, warmUpEnabled } from '@loom/protocol';
-import { startScheduler, type SchedulerOptions } from './scheduler-server.js';
+import { DEFAULT_DASHBOARD_PORT, startDashboard, type DashboardHandle } from '@loom/dashboard';
+import { parseBytes, resolveToken, SERVER_FLAGS, tlsFromFlags, warmUpEnabled } from '@loom/protocol';
+import { adaptiveRoute } from './adaptive-route.js';
+import { SchedulerDashboardSource } from './dashboard-source.js';
+import { SchedulerServer, type SchedulerOptions } from './scheduler-server.js';
 import { warmUpScheduler } from './warm-up.js';
 
 export const SCHEDULER_USAGE = `Usage: loom scheduler [options]
@@ -16,6 +19,10 @@ Options:
   --max-message-size SIZE     largest accepted message (default 64MiB)
   --heartbeat-timeout MS      remove a worker silent for this long (default 5000)
   --validate                  check state-machine invariants after every event (slow; debugging)
+  --dashboard-port PORT       the dashboard's HTTP port, also /health, /metrics, /api/v1 (default 8787; when
+                              that port is taken, a free one; 0 picks a free one)
+  --no-dashboard              serve no dashboard (and no /health or /metrics)
+  --metrics-open              serve /metrics without the cluster token (Prometheus without credentials)
   -h, --help                  show this help`;
 
 export async function runScheduler(argv: string[]): Promise<void> {
@@ -26,6 +33,9 @@ export async function runScheduler(argv: string[]): Promise<void> {
       'max-message-size': { type: 'string' },
       'heartbeat-timeout': { type: 'string' },
       validate: { type: 'boolean' },
+      'dashboard-port': { type: 'string' },
+      'no-dashboard': { type: 'boolean' },
+      'metrics-open': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -37,7 +47,7 @@ export async function runScheduler(argv: string[]): Promise<void> {
   }
   const options: SchedulerOptions = {};
   if (values.host !== undefined) options.host = values.host;
-  if (values.port !== undefined) options.port = parsePort(values.port);
+  if (values.port !== undefined) options.port = parsePort(values.port, '--port');
   if (values.token !== undefined) options.token = values.token;
   const tls = tlsFromFlags(values);
   if (tls !== undefined) options.tls = tls;
@@ -45,8 +55,24 @@ export async function runScheduler(argv: string[]): Promise<void> {
   if (values['heartbeat-timeout'] !== undefined) options.heartbeatTimeoutMs = Number(values['heartbeat-timeout']);
   if (values.validate) options.validate = true;
 
-  const scheduler = await startScheduler(options);
-  process.stdout.write(`LOOM_READY ${JSON.stringify({ role: 'scheduler', address: scheduler.address })}\n`);
+  const scheduler = await new SchedulerServer(options).start();
+  let dashboard: DashboardHandle | undefined;
+  if (!values['no-dashboard']) {
+    const explicitPort = values['dashboard-port'] !== undefined;
+    dashboard = await startDashboard({
+      source: new SchedulerDashboardSource(scheduler.state, (workerId) => scheduler.workerLastSeen(workerId)),
+      host: options.host ?? '127.0.0.1',
+      port: explicitPort ? parsePort(values['dashboard-port']!, '--dashboard-port') : DEFAULT_DASHBOARD_PORT,
+      // Like Dask: the default port taken (another cluster on this machine) moves the dashboard, an explicit one fails.
+      fallbackToFreePort: !explicitPort,
+      token: resolveToken(options.token),
+      metricsOpen: values['metrics-open'] === true,
+      warn: (message) => scheduler.logger.warn(message),
+      routes: { adaptive: adaptiveRoute(scheduler.state) },
+    });
+  }
+  const ready = { role: 'scheduler', address: scheduler.address, ...(dashboard && { dashboard: dashboard.url }) };
+  process.stdout.write(`LOOM_READY ${JSON.stringify(ready)}\n`);
   // After the announcement: workers take longer to start than the warm-up takes, and it yields to real work.
   if (warmUpEnabled()) {
     warmUpScheduler({ shouldStop: () => scheduler.state.tasks.size > 0 }).catch((error: unknown) => {
@@ -57,14 +83,14 @@ export async function runScheduler(argv: string[]): Promise<void> {
   const shutdown = () => {
     if (closing) return;
     closing = true;
-    void scheduler.close().then(() => process.exit(0));
+    void Promise.all([dashboard?.close(), scheduler.close()]).then(() => process.exit(0));
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 }
 
-function parsePort(text: string): number {
+function parsePort(text: string, flag: string): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be an integer from 0 to 65535, got '${text}'`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag} must be an integer from 0 to 65535, got '${text}'`);
   return port;
 }

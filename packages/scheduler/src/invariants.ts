@@ -4,7 +4,7 @@ import { LoomError } from '@loom/protocol';
 import { RESTRICTED_LOOKAHEAD } from './ready-queues.js';
 import type { SchedulerState } from './scheduler-state.js';
 import type { TaskHeap } from './task-heap.js';
-import type { TaskState } from './task-state.js';
+import type { TaskPrefix, TaskState } from './task-state.js';
 import { NEEDS_INPUTS } from './transitions.js';
 import type { WorkerState } from './worker-state.js';
 
@@ -36,9 +36,27 @@ export function checkInvariants(state: SchedulerState): void {
     }
   }
   checkNoIdleWorkerBesideWork(state);
+  checkPrefixCounts(state);
   for (const task of state.noWorker) expect(task.state === 'no-worker' && state.tasks.get(task.key) === task, task, 'in the no-worker set');
   for (const client of state.clients.values()) {
     for (const task of client.wants) expect(task.whoWants.has(client) && state.tasks.get(task.key) === task, task, 'wanted but unknown');
+  }
+}
+
+/** The per-kind state counts the dashboard reads match the tasks themselves (forgotten ones are gone from the map). */
+function checkPrefixCounts(state: SchedulerState): void {
+  const counted = new Map<TaskPrefix, Map<string, number>>();
+  for (const task of state.tasks.values()) {
+    let states = counted.get(task.prefix);
+    if (states === undefined) counted.set(task.prefix, (states = new Map()));
+    states.set(task.state, (states.get(task.state) ?? 0) + 1);
+  }
+  for (const prefix of state.prefixes.values()) {
+    for (const [name, count] of Object.entries(prefix.states)) {
+      if (name === 'forgotten') continue;
+      const actual = counted.get(prefix)?.get(name) ?? 0;
+      if (count !== actual) throw invariant(`kind '${prefix.name}' counts ${count} tasks ${name}, but ${actual} are`);
+    }
   }
 }
 

@@ -156,6 +156,15 @@ export class SchedulerServer implements SchedulerHandle {
     return this.boundAddress;
   }
 
+  get logger(): Logger {
+    return this.log;
+  }
+
+  /** Epoch milliseconds of the worker's last message (the dashboard's "last heartbeat"). */
+  workerLastSeen(workerId: string): number | undefined {
+    return this.workerLinks.get(workerId)?.lastSeen;
+  }
+
   async start(): Promise<this> {
     assertSafeBind(this.options.host, this.token);
     const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;

@@ -6,6 +6,7 @@ import { ClientState } from './client-state.js';
 import { validateFunctions, validateGraph } from './graph-validation.js';
 import { checkInvariants } from './invariants.js';
 import { ReadyQueues } from './ready-queues.js';
+import { TaskActivity } from './task-activity.js';
 import type { FailedTask, FinishedTask, Instruction, MissingInputs, NewTask, RunId, Stimulus, WorkerAnnouncement } from './stimuli.js';
 import { TaskPrefix, TaskState, type FunctionDefinition, type TaskError, type TaskStateName } from './task-state.js';
 import { TRANSITIONS, type EdgeArgs, type TransitionHost } from './transitions.js';
@@ -49,7 +50,10 @@ export class SchedulerState implements TransitionHost {
   readonly queues = new ReadyQueues(this.workers);
   /** Ready tasks that need resources no connected worker has. */
   readonly noWorker = new Set<TaskState>();
-  private readonly prefixes = new Map<string, TaskPrefix>();
+  /** Statistics and state counts per kind of task, by function id. */
+  readonly prefixes = new Map<string, TaskPrefix>();
+  /** Recent task events and running totals for the dashboard (O(1) per report). */
+  readonly activity = new TaskActivity();
   /** Workers that may have a free slot; assignment visits only these. */
   private readonly maybeIdle = new Set<WorkerState>();
   private readonly workersByAddress = new Map<string, WorkerState>();
@@ -154,7 +158,11 @@ export class SchedulerState implements TransitionHost {
         spec.resources && Object.keys(spec.resources).length > 0 ? spec.resources : undefined,
         this.prefixFor(spec.functionId),
       );
-      for (const dependency of dependencies) dependency.dependents.add(task);
+      task.prefix.states.released += 1;
+      for (const dependency of dependencies) {
+        dependency.dependents.add(task);
+        if (dependency.prefix !== task.prefix) task.prefix.dependsOn.add(dependency.prefix);
+      }
       this.tasks.set(spec.key, task);
     }
     for (const key of wanted) {
@@ -254,9 +262,11 @@ export class SchedulerState implements TransitionHost {
   private tasksFinished(workerId: string, finished: FinishedTask[]): void {
     const worker = this.workers.get(workerId);
     if (worker === undefined) return;
+    const now = this.activity.now();
     for (const result of finished) {
       const task = this.tasks.get(result.key);
       if (task !== undefined && this.isCurrentRun(task, worker, result.runId)) {
+        this.activity.finished(worker.id, task.prefix, result.durationMs, now);
         this.transition(task, 'memory', { worker, result });
       } else if (task?.state === 'memory' && task.whoHas.has(worker)) {
         // A repeated report of the value we already count on; nothing changes.
@@ -280,6 +290,7 @@ export class SchedulerState implements TransitionHost {
       this.staleReport(worker, failure.key, failure.runId, task);
       return;
     }
+    this.activity.failed(worker.id, task.key, task.prefix, failure.error, this.activity.now());
     if (task.retriesLeft > 0) {
       task.retriesLeft -= 1;
       this.transition(task, 'released', { workerLetGo: true });
@@ -384,6 +395,8 @@ export class SchedulerState implements TransitionHost {
       return;
     }
     task.state = to;
+    task.prefix.states[from] -= 1;
+    task.prefix.states[to] += 1;
     edge.apply(task, this, from, args);
     this.config.onTransition?.(task.key, from, to, this.stimulusId);
   }
@@ -468,7 +481,7 @@ export class SchedulerState implements TransitionHost {
 
   private prefixFor(functionId: string): TaskPrefix {
     let prefix = this.prefixes.get(functionId);
-    if (prefix === undefined) this.prefixes.set(functionId, (prefix = new TaskPrefix(functionId)));
+    if (prefix === undefined) this.prefixes.set(functionId, (prefix = new TaskPrefix(functionId, this.functions.get(functionId)?.name ?? functionId)));
     return prefix;
   }
 

@@ -42,10 +42,24 @@ export class TaskPrefix {
   /** Exponential moving average of execution time, seconds; undefined until one task finished. */
   durationAverage: number | undefined = undefined;
   nbytesAverage = 0;
-  constructor(readonly functionId: string) {}
+  /**
+   * Tasks of this kind per state, kept by `SchedulerState.transition` (the dashboard's progress bars read it
+   * instead of scanning every task); `forgotten` counts every one ever forgotten.
+   */
+  readonly states: Record<TaskStateName, number> = { released: 0, waiting: 0, queued: 0, 'no-worker': 0, processing: 0, memory: 0, erred: 0, forgotten: 0 };
+  /** Run time workers reported for it, seconds, summed. */
+  computeSeconds = 0;
+  /** Kinds of task this kind's tasks depend on (the dashboard's graph of task groups). */
+  readonly dependsOn = new Set<TaskPrefix>();
+  constructor(
+    readonly functionId: string,
+    /** The function's name, for people. */
+    readonly name: string,
+  ) {}
 
   recordDuration(seconds: number): void {
     this.durationAverage = this.durationAverage === undefined ? seconds : 0.5 * this.durationAverage + 0.5 * seconds;
+    this.computeSeconds += seconds;
   }
 }
 

@@ -7,13 +7,13 @@ import { NANNY_PID_ENV, runNanny } from './nanny.js';
 import { SPILL_COMPRESSIONS, type SpillCompression } from './spill-file.js';
 import { startWorker, type WorkerOptions } from './worker.js';
 
-export const USAGE = `Usage: loom-worker <scheduler-address> [options]
+export const USAGE = `Usage: loom-worker <scheduler-address> [options]   (address default: $LOOM_SCHEDULER_ADDRESS)
 
 Connects to a Loom scheduler and runs its tasks.
 
 Options:
   --nthreads N              task threads (tasks run at once); default 1
-  --memory-limit SIZE       memory this worker may use, e.g. 4GiB; default: total machine memory
+  --memory-limit SIZE       memory this worker may use, e.g. 4GiB; default $LOOM_MEMORY_LIMIT, else total machine memory
   --memory-target FRACTION  spill least recently used results above this share of the limit in managed
                             bytes; default 0.6 ('false' turns a threshold off)
   --memory-spill FRACTION   keep spilling while process RSS is above this share; default 0.7
@@ -25,7 +25,7 @@ Options:
   --spill-compression C     none|gzip|deflate|brotli; default none
   --no-nanny                run the worker in this process, without a supervising nanny
   --resources LIST          abstract resources offered, e.g. GPU=1,FOO=2
-  --name NAME               unique worker name; default worker-<pid>-<random>
+  --name NAME               unique worker name; default $LOOM_WORKER_NAME, else worker-<pid>-<random>
   --host HOST               address the data server listens on; default 127.0.0.1
   --port PORT               data server port; default 0 (any free port)
   --token TOKEN             cluster token; default $LOOM_TOKEN (required beyond loopback)
@@ -40,8 +40,12 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Parses argv into worker options; undefined means --help was asked for. */
-export function parseWorkerArgs(argv: string[]): WorkerOptions | undefined {
+/**
+ * Parses argv into worker options; undefined means --help was asked for. The scheduler address, name and
+ * memory limit default to $LOOM_SCHEDULER_ADDRESS, $LOOM_WORKER_NAME and $LOOM_MEMORY_LIMIT (a Kubernetes pod sets
+ * them from its Service and the downward API; see deploy/helm).
+ */
+export function parseWorkerArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): WorkerOptions | undefined {
   let parsed;
   try {
     parsed = parseArgs({
@@ -70,18 +74,20 @@ export function parseWorkerArgs(argv: string[]): WorkerOptions | undefined {
   }
   const { values, positionals } = parsed;
   if (values.help) return undefined;
-  if (positionals.length !== 1) {
+  const schedulerAddress = positionals[0] ?? (env['LOOM_SCHEDULER_ADDRESS'] || undefined);
+  if (positionals.length > 1 || schedulerAddress === undefined) {
     throw new UsageError(
       positionals.length === 0
-        ? 'missing the scheduler address (host:port). Run with --help for usage.'
+        ? 'missing the scheduler address (host:port, or LOOM_SCHEDULER_ADDRESS). Run with --help for usage.'
         : `expected one scheduler address, got ${positionals.length}: ${positionals.join(' ')}`,
     );
   }
-  const options: WorkerOptions = { schedulerAddress: positionals[0] as string };
+  const options: WorkerOptions = { schedulerAddress };
   if (values.nthreads !== undefined) options.nthreads = integer('--nthreads', values.nthreads, 1, 1024);
-  if (values['memory-limit'] !== undefined) {
+  const memoryLimit = values['memory-limit'] ?? (env['LOOM_MEMORY_LIMIT'] || undefined);
+  if (memoryLimit !== undefined) {
     try {
-      options.memoryLimit = parseBytes(values['memory-limit']);
+      options.memoryLimit = parseBytes(memoryLimit);
     } catch (error) {
       throw new UsageError(`--memory-limit: ${(error as Error).message}`);
     }
@@ -111,7 +117,8 @@ export function parseWorkerArgs(argv: string[]): WorkerOptions | undefined {
     options.spillCompression = compression as SpillCompression;
   }
   if (values.resources !== undefined) options.resources = parseResources(values.resources);
-  if (values.name !== undefined) options.name = values.name;
+  const name = values.name ?? (env['LOOM_WORKER_NAME'] || undefined);
+  if (name !== undefined) options.name = name;
   if (values.host !== undefined) options.host = values.host;
   if (values.port !== undefined) options.port = integer('--port', values.port, 0, 65535);
   if (values.token !== undefined) options.token = values.token;

@@ -15,6 +15,7 @@ import {
 import { ops } from './partition-ops.js';
 import { treeReduce } from './reduce-tree.js';
 import { planRepartition } from './repartition.js';
+import { writeCsv, writeParquet, writeSql, type ToCsvOptions, type ToParquetOptions, type ToSqlOptions, type WriteSummary } from './writers.js';
 
 /** A row as row-wise functions (filter, assign) see it: column name to value. */
 export type Row = Record<string, unknown>;
@@ -191,6 +192,28 @@ export class DataFrame<P = Table> {
   async compute(client?: Client, options: ComputeOptions = {}): Promise<Computed<P>> {
     if (this.partitions.length === 0) return emptyTable(this.meta) as Computed<P>;
     return (await assemblePartitions(resolveClient(client), this.partitions, options.window ?? 4)) as Computed<P>;
+  }
+
+  /**
+   * Writes each partition as `dir/part-NNNNN.parquet`, on the workers (one task per partition); each file is
+   * written under a hidden temporary name and renamed into place. A directory that is not empty is refused
+   * unless `overwrite`, which removes its old contents once every new file is in place.
+   */
+  async toParquet(this: DataFrame<Table>, dir: string, options: ToParquetOptions = {}): Promise<WriteSummary> {
+    return writeParquet(resolveClient(options.client), this.partitions, this.meta, dir, options);
+  }
+
+  /** Writes each partition as `dir/part-NNNNN.csv` with a header, RFC 4180 quoting; as toParquet otherwise. */
+  async toCsv(this: DataFrame<Table>, dir: string, options: ToCsvOptions = {}): Promise<WriteSummary> {
+    return writeCsv(resolveClient(options.client), this.partitions, this.meta, dir, options);
+  }
+
+  /**
+   * Writes the rows into PostgreSQL table `table` with COPY: each partition into a staging table of its own,
+   * then all of them into the table in one transaction, so the table gains every row once or none.
+   */
+  async toSql(this: DataFrame<Table>, table: string, options: ToSqlOptions): Promise<WriteSummary> {
+    return writeSql(resolveClient(options.client), this.partitions, this.meta, table, options);
   }
 
   /** Starts computing every partition; resolves to a DataFrame whose partitions stay in worker memory. */

@@ -4,7 +4,9 @@ export { DataFrame, HeadResult, type Row, type MapPartitionsOptions, type Repart
 export type { ColumnValue, DistinctOptions, ReduceOptions, VarianceOptions } from './column-reductions.js';
 export { DEFAULT_SPLIT_EVERY } from './reduce-tree.js';
 export { readCsv, readParquet, readSql, fromArrow, concat, type ReadCsvOptions, type ReadSqlOptions, type FromArrowOptions } from './readers.js';
+export { readSnowflake, type ReadSnowflakeOptions } from './read-snowflake.js';
 export { planRepartition, type RepartitionOutput } from './repartition.js';
 export { SKIPPED_ROWS_KEY } from './assemble.js';
+export type { FileWriteOptions, PartitionWritten, ToCsvOptions, ToParquetOptions, ToSqlOptions, WriteSummary } from './writers.js';
 // The same apache-arrow instance the client decodes partitions with, so `instanceof Table` holds for users too.
 export * as arrow from 'apache-arrow';

@@ -1,6 +1,7 @@
 // The progress line of a trainMany run as a person watches it: slices done, failed and total, the rate and the
 // time left. On a terminal it is one line rewritten in place; into a file or a pipe it is a plain line every
 // few seconds (and the last one), so a log stays readable.
+import { formatSeconds } from '@loom/client';
 import type { TrainProgress } from '../train-many/run-tally.js';
 
 /** Where a reporter writes: a stream, and whether it is a terminal. */
@@ -28,13 +29,8 @@ export function progressLine(progress: TrainProgress): string {
   return `${count(done)}/${count(total)} slices (${count(failed)} failed), ${rate > 0 ? count(Math.round(rate)) : '-'}/s, ${eta}`;
 }
 
-/** `0.42 s`, `12 s`, `3 min 05 s` */
-export function seconds(s: number): string {
-  if (s < 10) return `${s.toFixed(s < 1 ? 2 : 1)} s`;
-  if (s < 120) return `${Math.round(s)} s`;
-  const whole = Math.round(s);
-  return `${Math.floor(whole / 60)} min ${String(whole % 60).padStart(2, '0')} s`;
-}
+/** `0.42 s`, `12 s`, `3 min 05 s`: the same durations as the client's progress bars. */
+export const seconds = formatSeconds;
 
 /** Writes progress reports as they arrive: pass `report` as trainMany's onProgress, call `finish` after it returns. */
 export class ProgressReporter {

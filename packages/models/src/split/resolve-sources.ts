@@ -44,7 +44,8 @@ export async function resolveSources(rows: readonly SourcedRow[], connections: C
   return { connections: resolved, problems };
 }
 
-function connectionFor(connections: Connections, database: string): string | Error {
+/** The connection string `connections` gives `database`, or why it gives none. */
+export function connectionFor(connections: Connections, database: string): string | Error {
   let connection: string | undefined;
   try {
     if (typeof connections === 'function') connection = connections(database);

@@ -1,5 +1,6 @@
 // A group's `CURRENT` pointer and its list of published versions. The pointer is a small JSON file replaced
 // by rename, so a reader sees the old version or the new one, never a torn pointer; it only moves forward.
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileDurable } from './durable-fs.js';
@@ -17,6 +18,23 @@ export async function readCurrent(root: string, group: string): Promise<number |
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+  return parseCurrent(text, path);
+}
+
+/** readCurrent without waiting: for planners that run synchronously on the client (scoreMany). */
+export function readCurrentSync(root: string, group: string): number | undefined {
+  const path = join(groupDir(root, group), CURRENT_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return parseCurrent(text, path);
+}
+
+function parseCurrent(text: string, path: string): number {
   let version: unknown;
   try {
     version = (JSON.parse(text) as { version?: unknown }).version;

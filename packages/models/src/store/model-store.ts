@@ -3,6 +3,7 @@
 // ModelWriter; pruning removes old versions by renaming them out of `versions/` before deleting them.
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { readDriftRecords, writeDriftRecord, type DriftRecord } from './drift-results.js';
 import { temporaryName, writeFileDurable } from './durable-fs.js';
 import { listVersions, readCurrent, withGroupLock } from './group-pointer.js';
 import { ModelGroup } from './model-group.js';
@@ -98,6 +99,16 @@ export class ModelStore {
   async open(group: string, version?: number): Promise<ModelGroup> {
     const dir = await this.#versionDir(group, version);
     return ModelGroup.load(dir, await readManifest(dir));
+  }
+
+  /** The drift runs recorded beside a version (default the current one), oldest first (detectDrift writes them). */
+  async driftResults(group: string, version?: number): Promise<DriftRecord[]> {
+    return readDriftRecords(await this.#versionDir(group, version));
+  }
+
+  /** Records a drift run beside its version (record.version); returns the file's name. */
+  async recordDrift(record: DriftRecord): Promise<string> {
+    return writeDriftRecord(await this.#versionDir(record.group, record.version), record);
   }
 
   /** A writer of a new version of `group` (created on first write). */

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { formatNumber as fmt, quantiles } from '../cli/figures.js';
 import type { ModelMetrics } from '../families/evaluate.js';
+import type { DriftRecord } from './drift-results.js';
 import type { StoredModel } from './model-record.js';
 import { ModelStore } from './model-store.js';
 import { ModelStoreError } from './store-error.js';
@@ -79,6 +80,7 @@ export async function runModelsCli(argv: string[], write: (text: string) => void
         files: m.files,
         versions: versions.map((v) => v.version),
         meta: m.meta,
+        drift: (await store.driftResults(group, m.version)).at(-1) ?? null,
       };
       if (values.json) return json(summary);
       const metric = (name: string, q: ReturnType<typeof quantiles>): string => `  ${name.padEnd(13)} median ${fmt(q.median)}  p90 ${fmt(q.p90)}  max ${fmt(q.max)}  (${q.count} defined)`;
@@ -96,6 +98,7 @@ export async function runModelsCli(argv: string[], write: (text: string) => void
         ...table(['  NAME', 'ROWS', 'BYTES', 'SHA256'], m.files.map((f) => [`  ${f.name}`, String(f.rows), String(f.bytes), f.sha256.slice(0, 16)])),
         `versions: ${summary.versions.join(', ')}`,
         ...(Object.keys(m.meta).length === 0 ? [] : [`meta: ${JSON.stringify(m.meta)}`]),
+        ...(summary.drift === null ? [] : driftLines(summary.drift)),
       ]);
     }
     default:
@@ -115,6 +118,16 @@ function describeModel(model: StoredModel, version: number): string[] {
     `extra       ${Object.entries(model.extra).map(([k, v]) => `${k}=${v}`).join(' ') || '(none)'}`,
     `trained at  ${new Date(model.trainedAt).toISOString()}`,
     `version     ${version}`,
+  ];
+}
+
+/** The latest drift run of the version: when, how, and the models that drifted most. */
+function driftLines(run: DriftRecord): string[] {
+  const top = [...run.drifted].sort((a, b) => (run.method === 'ks' ? (a.pValue ?? 1) - (b.pValue ?? 1) : b.statistic - a.statistic)).slice(0, 5);
+  return [
+    `drift (latest run, ${run.detectedAt}, ${run.method}): ${run.drifted.length} of ${run.tested} models drifted${run.failed > 0 ? `, ${run.failed} not tested` : ''}`,
+    ...top.map((d) => `  ${d.id}  statistic ${fmt(d.statistic)}${d.pValue === undefined ? '' : `  p ${d.pValue.toExponential(2)}`}  threshold ${fmt(d.threshold)}${d.changeAt === undefined ? '' : `  from ${new Date(d.changeAt).toISOString()}`}`),
+    ...(run.drifted.length > top.length ? [`  ... and ${run.drifted.length - top.length} more (--json lists them)`] : []),
   ];
 }
 

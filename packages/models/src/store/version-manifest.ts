@@ -1,5 +1,6 @@
 // A version's manifest: what files it has, their sizes, row counts and sha256, and a checksum over the manifest
 // itself, so that a bit flip anywhere in a version is found on load and reported naming the file.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256 } from './durable-fs.js';
@@ -49,6 +50,22 @@ export async function readManifest(dir: string): Promise<VersionManifest> {
   } catch (error) {
     throw new ModelStoreError('CORRUPT_FILE', `${path}: cannot read the version's manifest: ${(error as Error).message}`, { path, cause: error });
   }
+  return parseManifest(text, path);
+}
+
+/** readManifest without waiting: for planners that run synchronously on the client (scoreMany). */
+export function readManifestSync(dir: string): VersionManifest {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ModelStoreError('CORRUPT_FILE', `${path}: cannot read the version's manifest: ${(error as Error).message}`, { path, cause: error });
+  }
+  return parseManifest(text, path);
+}
+
+function parseManifest(text: string, path: string): VersionManifest {
   let parsed: VersionManifest & { sha256?: unknown };
   try {
     parsed = JSON.parse(text) as VersionManifest & { sha256?: unknown };

@@ -6,20 +6,12 @@
 // that does not rebuild fails the task.
 import { evaluateManyBatched, fitColumns, type Slice } from '../families/evaluate.js';
 import type { ModelFamily } from '../families/family.js';
-import { resolveFamily } from '../families/family-spec.js';
 import { formatRangeValue } from '../split/range-value.js';
-import { isParquetFile, type BatchResult, type BatchSourceSpec, type BatchSpec, type BatchStats } from '../train-many/batch-wire.js';
+import type { BatchResult, BatchSourceSpec, BatchSpec, BatchStats } from '../train-many/batch-wire.js';
 import { TrainManyError } from '../train-many/errors.js';
-import { BatchConnections, readTable } from './read-postgres.js';
-import { readCsv } from './read-csv.js';
-import { readParquet } from './read-parquet.js';
+import { forEachSource } from './batch-sources.js';
 import { isProblem, lowerBound, type SourceRead } from './source-data.js';
-
-/** Sources whose reads run ahead of the one being fitted. */
-const READ_AHEAD = 2;
-
-/** Families by spec, per task thread: a user-defined family's module is imported once, not once per batch. */
-const families = new Map<string, Promise<ModelFamily>>();
+import { threadFamily } from './thread-families.js';
 
 type Failure = [row: number, code: string, message: string];
 
@@ -29,42 +21,18 @@ export async function trainBatch(spec: BatchSpec): Promise<BatchResult> {
   const result = emptyResult(family, spec.columnOf.length);
   const failures: Failure[] = [];
   const stats: BatchStats = { queries: 0, scans: 0, rows: 0, readMs: 0, fitMs: 0 };
-  const connectionOf = (source: BatchSourceSpec): string | undefined => (source.source.kind === 'postgres' ? source.source.connection : undefined);
-  const connections = new BatchConnections(spec.sources.map(connectionOf));
-  const reads: Array<Promise<SourceRead> | undefined> = [];
   const cut: Cut = { slices: [], rows: [] };
-  const startRead = (s: number): void => {
-    const source = spec.sources[s];
-    if (source === undefined || reads[s] !== undefined) return;
-    const read = readSource(source, spec, connections, stats);
-    read.catch(() => undefined); // awaited in order below; until then a rejection is not unhandled
-    reads[s] = read;
-  };
-  try {
-    for (let s = 0; s < spec.sources.length; s++) {
-      for (let ahead = s; ahead <= s + READ_AHEAD; ahead++) startRead(ahead);
-      const source = spec.sources[s] as BatchSourceSpec;
-      const waitStarted = performance.now();
-      const data = await (reads[s] as Promise<SourceRead>);
-      stats.readMs += performance.now() - waitStarted;
-      reads[s] = undefined;
-      const connection = connectionOf(source);
-      if (connection !== undefined) void connections.done(s, connection);
-      if (!isProblem(data)) stats.rows += data.rows;
-      const fitStarted = performance.now();
-      cutSlices(spec, source, data, cut, failures);
-      // A family with a batched trainer (lstm: many networks per onnxruntime call) gets the whole batch at once;
-      // the others fit source by source, while the next sources are being read.
-      if (family.fitBatch === undefined) await evaluateInto(family, cut, result, failures);
-      stats.fitMs += performance.now() - fitStarted;
-    }
+  await forEachSource(spec, stats, async (source, data) => {
     const fitStarted = performance.now();
-    await evaluateInto(family, cut, result, failures);
+    cutSlices(spec, source, data, cut, failures);
+    // A family with a batched trainer (lstm: many networks per onnxruntime call) gets the whole batch at once;
+    // the others fit source by source, while the next sources are being read.
+    if (family.fitBatch === undefined) await evaluateInto(family, cut, result, failures);
     stats.fitMs += performance.now() - fitStarted;
-  } finally {
-    await connections.closeAll();
-  }
-  stats.queries = connections.queries;
+  });
+  const fitStarted = performance.now();
+  await evaluateInto(family, cut, result, failures);
+  stats.fitMs += performance.now() - fitStarted;
   failures.sort((a, b) => a[0] - b[0]);
   return {
     ...result,
@@ -76,24 +44,11 @@ export async function trainBatch(spec: BatchSpec): Promise<BatchResult> {
 }
 
 async function familyOf(spec: BatchSpec): Promise<ModelFamily> {
-  const cacheKey = JSON.stringify(spec.family);
-  let family = families.get(cacheKey);
-  if (family === undefined) {
-    family = resolveFamily(spec.family);
-    families.set(cacheKey, family);
-    family.catch(() => families.delete(cacheKey));
-  }
-  const resolved = await family;
+  const resolved = await threadFamily(spec.family);
   if (resolved.key() !== spec.familyKey) {
     throw new TrainManyError('BAD_BATCH', `the family rebuilt on this worker is ${resolved.key()}, the client's is ${spec.familyKey}: does the family's module differ between the machines?`);
   }
   return resolved;
-}
-
-function readSource(source: BatchSourceSpec, spec: BatchSpec, connections: BatchConnections, stats: BatchStats): Promise<SourceRead> {
-  if (source.source.kind === 'postgres') return readTable(connections, source, spec.timeColumn, spec.ranges);
-  stats.scans++;
-  return isParquetFile(source.source.file) ? readParquet(source, spec.timeColumn, spec.ranges) : readCsv(source, spec.timeColumn);
 }
 
 /** The slices of one source (rows [first, first + count) of the batch) cut out of its data, or their failures. */

@@ -1,0 +1,140 @@
+// `npm run bench:serve`: `loom serve` (a real process) over a group of 250,000 AR(8) models, driven by
+// autocannon with single-model and 100-model infer requests, at saturation and at a fixed offered load of
+// half the saturation rate; in the same run the ceiling, a bare node:http server answering a fixed body of
+// the same size. Also the cold load of the group: in this process (ModelStore.open, median of 3) and as the
+// server's first readiness request. Every answer is checked before anything is timed.
+// Env: BENCH_SERVE_MODELS (250000), BENCH_SERVE_SECONDS (10 per run), BENCH_SERVE_CONNECTIONS (10),
+// BENCH_SERVE_POINTS (values per row, 24), BENCH_SERVE_DATA_DIR (bench/.data/serve).
+import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { fleetForecast, fleetStore, GROUP } from './serve-fleet.js';
+import { startCeiling } from './serve-ceiling.js';
+import { fmt, printTable } from './table.js';
+
+const log = (message: string) => process.stderr.write(`[bench:serve] ${message}\n`);
+const count = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number`);
+  return value;
+};
+const MODELS = Math.round(count('BENCH_SERVE_MODELS', 250_000));
+const SECONDS = count('BENCH_SERVE_SECONDS', 10);
+const CONNECTIONS = Math.round(count('BENCH_SERVE_CONNECTIONS', 10));
+const POINTS = Math.round(count('BENCH_SERVE_POINTS', 24));
+const DATA_DIR = process.env['BENCH_SERVE_DATA_DIR'] ?? fileURLToPath(new URL('../.data/serve', import.meta.url));
+const LOOM = fileURLToPath(new URL('../../packages/cli/dist/src/main.js', import.meta.url));
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+async function load(url: string, body: string, rate?: number, seconds = SECONDS): Promise<Run> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+    connections: CONNECTIONS,
+    duration: seconds,
+    ...(rate === undefined ? {} : { overallRate: Math.max(1, Math.round(rate)) }),
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, failures: result.errors + result.timeouts + result.non2xx };
+}
+
+function inferBody(ids: number[], row: number[]): string {
+  return JSON.stringify({
+    inputs: [
+      { name: 'ids', datatype: 'BYTES', shape: [ids.length], data: ids.map((i) => `s${i}`) },
+      { name: 'values', datatype: 'FP64', shape: [ids.length, row.length], data: ids.flatMap(() => row) },
+    ],
+  });
+}
+
+async function startLoom(storeDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [LOOM, 'serve', '--store', storeDir, '--port', '0', '--max-memory', '4GiB'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOOM_LOG_LEVEL: 'warn' } });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /on (http:\/\/[^ ]+) /.exec(out);
+      if (match !== null) resolve(match[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`loom serve exited with ${String(code)}: ${out}`)));
+  });
+  return { url, stop: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+}
+
+async function main(): Promise<void> {
+  const loadAtStart = loadavg()[0] as number;
+  const { store, cached } = await fleetStore(DATA_DIR, MODELS, log);
+  log(`${cached ? 'cached' : 'new'} store of ${MODELS.toLocaleString('en')} models at ${store.dir}`);
+  const inProcess: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    const group = await store.open(GROUP);
+    inProcess.push((performance.now() - started) / 1000);
+    if (group.size !== MODELS) throw new Error(`the group holds ${group.size} models, expected ${MODELS}`);
+  }
+  inProcess.sort((a, b) => a - b);
+
+  const loom = await startLoom(store.dir);
+  let ceiling: { url: string; stop: () => void } | undefined;
+  try {
+    const started = performance.now();
+    const ready = await fetch(`${loom.url}/v2/models/${GROUP}/ready`);
+    const coldLoad = (performance.now() - started) / 1000;
+    if (ready.status !== 200) throw new Error(`the group is not ready: ${ready.status} ${await ready.text()}`);
+    const row = Array.from({ length: POINTS }, (_, i) => 10 + Math.sin(i / 3) * 4);
+    const single = [Math.floor(MODELS / 2) + 1];
+    const hundred = Array.from({ length: 100 }, (_, i) => Math.floor((i * MODELS) / 100) + (i % 7));
+    const inferUrl = `${loom.url}/v2/models/${GROUP}/infer`;
+    let singleResponseBytes = 0;
+    for (const ids of [single, hundred]) {
+      const answer = await fetch(inferUrl, { method: 'POST', body: inferBody(ids, row), headers: { 'content-type': 'application/json' } });
+      const text = await answer.text();
+      if (answer.status !== 200) throw new Error(`infer answered ${answer.status}: ${text}`);
+      const forecasts = (JSON.parse(text) as { outputs: Array<{ name: string; data: number[] }> }).outputs.find((o) => o.name === 'forecast')?.data ?? [];
+      ids.forEach((id, i) => {
+        if (Math.abs((forecasts[i] as number) - fleetForecast(id, row)) > 1e-9 * Math.abs(fleetForecast(id, row))) throw new Error(`model s${id}: forecast ${forecasts[i]}, expected ${fleetForecast(id, row)}`);
+      });
+      if (ids === single) singleResponseBytes = Buffer.byteLength(text);
+    }
+    log(`answers checked; cold load through the server ${coldLoad.toFixed(3)} s; running ${SECONDS} s per run with ${CONNECTIONS} connections`);
+    ceiling = await startCeiling(singleResponseBytes);
+
+    const rows: string[][] = [];
+    const measure = async (name: string, url: string, body: string, halfOf?: number): Promise<Run> => {
+      await load(url, body, undefined, Math.min(2, SECONDS)); // warm-up (JIT, connections), not counted
+      const saturated = await load(url, body);
+      const offered = (halfOf ?? saturated.rps) / 2;
+      const fixed = await load(url, body, offered);
+      log(`${name}: ${saturated.rps.toFixed(0)} req/s saturated, p99 ${fixed.p99} ms at ${offered.toFixed(0)} req/s`);
+      rows.push([name, fmt(saturated.rps), fmt(saturated.p50, 2), fmt(saturated.p99, 2), fmt(offered), fmt(fixed.rps), fmt(fixed.p50, 2), fmt(fixed.p99, 2), String(saturated.failures + fixed.failures)]);
+      return saturated;
+    };
+    const loomSingle = await measure('loom serve, 1 model', inferUrl, inferBody(single, row));
+    await measure('loom serve, 100 models', inferUrl, inferBody(hundred, row));
+    const bare = await measure('bare node:http (ceiling)', ceiling.url, inferBody(single, row), loomSingle.rps);
+    printTable(
+      `bench:serve: ${MODELS.toLocaleString('en')} AR(${8}) models, ${POINTS} values per row, ${CONNECTIONS} connections, ${SECONDS} s per run (load average ${loadAtStart.toFixed(1)} at start)`,
+      ['scenario', 'saturated req/s', 'p50 ms', 'p99 ms', 'offered req/s', 'achieved', 'p50 ms', 'p99 ms', 'failed'],
+      rows,
+    );
+    console.log(`\nsingle-model infer: ${((100 * loomSingle.rps) / bare.rps).toFixed(0)} % of the bare server's requests/s (target >= 50 %)`);
+    console.log(`cold load of ${MODELS.toLocaleString('en')} models: ${coldLoad.toFixed(3)} s as the server's first readiness request; ${(inProcess[1] as number).toFixed(3)} s in process (median of 3) (target < 1 s)`);
+    console.log(`p99 at half saturation: see the second p99 column (target < 5 ms). Command: npm run bench:serve`);
+  } finally {
+    ceiling?.stop();
+    await loom.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

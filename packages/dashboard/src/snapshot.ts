@@ -1,0 +1,126 @@
+// What the dashboard shows, as plain data: the contract between the process that runs the cluster (the scheduler
+// implements DashboardSource from counters it keeps anyway) and the server that turns it into pages, JSON and
+// Prometheus text. Every list here is capped by the source, so a snapshot stays small whatever the graph.
+
+/** Task states as the scheduler names them. */
+export const TASK_STATES = ['released', 'waiting', 'queued', 'no-worker', 'processing', 'memory', 'erred', 'forgotten'] as const;
+export type TaskStateName = (typeof TASK_STATES)[number];
+
+/** Memory fractions of a worker's limit (the worker's defaults; workers do not report their own yet). */
+export interface MemoryThresholds {
+  target: number;
+  spill: number;
+  pause: number;
+  terminate: number;
+}
+
+export interface WorkerView {
+  id: string;
+  name: string;
+  address: string;
+  nthreads: number;
+  resources: Record<string, number>;
+  memoryLimit: number;
+  /** Bytes of results held in memory. */
+  managedBytes: number;
+  /** Process RSS beyond the managed bytes (interpreter, buffers, fragmentation). */
+  unmanagedBytes: number;
+  spilledBytes: number;
+  rssBytes: number;
+  paused: boolean;
+  closing: boolean;
+  /** Tasks sent to it and not yet reported back. */
+  processing: number;
+  /** Results it holds. */
+  inMemory: number;
+  /** Milliseconds since its last message (heartbeat or report). */
+  lastSeenMsAgo: number;
+}
+
+export interface PrefixView {
+  /** Stable id of the group (the function's content hash). */
+  id: string;
+  /** The function's name. */
+  name: string;
+  /** Tasks per state; `forgotten` counts every task of the group ever forgotten. */
+  states: Record<TaskStateName, number>;
+  /** Seconds of task run time reported by workers, summed. */
+  computeSeconds: number;
+  /** Ids of the groups whose tasks this group's tasks depend on. */
+  dependsOn: string[];
+}
+
+export type TaskEventKind = 'compute' | 'error';
+
+/** One rectangle of the task stream: a task that finished (or failed) on a worker. */
+export interface TaskEvent {
+  /** Increases by one per event, across the whole run: a viewer asks for events after the last it has. */
+  seq: number;
+  worker: string;
+  prefix: string;
+  /** Epoch milliseconds: the report's arrival minus the run time the worker measured. */
+  startMs: number;
+  stopMs: number;
+  kind: TaskEventKind;
+}
+
+export interface TaskFailureView {
+  seq: number;
+  key: string;
+  prefix: string;
+  worker: string;
+  atMs: number;
+  code: string;
+  message: string;
+}
+
+export interface ClusterTotals {
+  workers: number;
+  threads: number;
+  clients: number;
+  /** Live tasks (every state but forgotten). */
+  tasks: number;
+  memoryLimitBytes: number;
+  managedBytes: number;
+  spilledBytes: number;
+  rssBytes: number;
+  /** Cumulative counters since the scheduler started. */
+  finishedTotal: number;
+  erredTotal: number;
+  forgottenTotal: number;
+  computeSecondsTotal: number;
+}
+
+export interface DashboardSnapshot {
+  /** Epoch milliseconds when it was taken. */
+  atMs: number;
+  /** Tasks finished per second since the previous snapshot (0 for the first). */
+  tasksPerSecond: number;
+  totals: ClusterTotals;
+  taskCounts: Record<TaskStateName, number>;
+  thresholds: MemoryThresholds;
+  workers: WorkerView[];
+  /** How many workers there are beyond `workers` (the list is capped). */
+  workersOmitted: number;
+  prefixes: PrefixView[];
+  prefixesOmitted: number;
+}
+
+/** What the dashboard reads; implemented by the scheduler. Calls must be cheap: no walk over all tasks. */
+export interface DashboardSource {
+  /** The cluster now, with at most `limits.workers` workers and `limits.prefixes` groups. */
+  snapshot(limits: SnapshotLimits): Omit<DashboardSnapshot, 'tasksPerSecond'>;
+  /** Task-stream events with `seq > afterSeq`, oldest first, at most `limit` (the newest ones if there are more). */
+  taskEvents(afterSeq: number, limit: number): TaskEvent[];
+  /** The most recent task failures, newest last. */
+  failures(limit: number): TaskFailureView[];
+}
+
+export interface SnapshotLimits {
+  workers: number;
+  prefixes: number;
+}
+
+export function emptyStateCounts(): Record<TaskStateName, number> {
+  return { released: 0, waiting: 0, queued: 0, 'no-worker': 0, processing: 0, memory: 0, erred: 0, forgotten: 0 };
+}
