@@ -51,14 +51,12 @@ test('a scheduler killed mid-job and restarted: the runner reconnects, the next 
   await waitFor('the job to have its task on the cluster', async () => (await queue.show(id)).progress?.message === 'submitted');
   await scheduler.stop('SIGKILL');
   await startScheduler(Number(address.split(':').at(-1)));
-  // The old worker left with its scheduler; its nanny restarts it only while the scheduler answers, so a worker
-  // for the restarted scheduler is started here.
-  await worker.exited;
-  ({ process: worker } = await LoomProcess.launch({ label: 'Loom worker', entry: entry('@loom/worker/main'), args: [address, '--nthreads', '1', '--name', 'w1'], env, readyTimeoutMs: 30_000 }));
+  // The worker left with its scheduler; its nanny waits for the scheduler to answer again and starts a new one.
   writeFileSync(gate, '');
 
   const done = await queue.finished(id, 60_000);
   assert.equal(done.state, 'completed', JSON.stringify(done.error));
   assert.deepEqual(done.result, { task: 'opened', attempt: 2 }, 'the try that lost its scheduler failed; the next one completed');
   assert.ok(runner.running, 'the same runner process');
+  assert.ok(worker.running, 'the same nanny, whose new worker joined the restarted scheduler');
 });

@@ -1,6 +1,7 @@
 // The nanny: a small parent process that runs the real worker as its child (`main.js ... --no-nanny`), passes its
 // stdout through (the LOOM_READY line carries the worker's own pid), watches its RSS through /proc, kills it above
-// the terminate threshold and restarts it (also after a crash; with backoff, at most 5 restarts a minute), forwards
+// the terminate threshold and restarts it (also after a crash or the loss of its scheduler, once the scheduler answers
+// again; with backoff, at most 5 restarts a minute), forwards
 // SIGINT/SIGTERM, removes the worker's scratch files after each death, and exits when the worker exits cleanly.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +24,9 @@ const MAX_RESTARTS_PER_WINDOW = 5;
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 5_000;
 const SCHEDULER_PROBE_MS = 2_000;
+/** How long a nanny whose worker died waits for an unreachable scheduler to answer again, and how often it asks. */
+const SCHEDULER_WAIT_MS = 120_000;
+const SCHEDULER_RETRY_MS = 500;
 
 /** Supervises worker children until one exits cleanly or we are told to stop; resolves with the exit status. */
 export async function runNanny(argv: string[], options: WorkerOptions): Promise<number> {
@@ -92,17 +96,25 @@ export async function runNanny(argv: string[], options: WorkerOptions): Promise<
       const delay = Math.min(FIRST_BACKOFF_MS * 2 ** restarts.length, MAX_BACKOFF_MS);
       restarts.push(now);
       logger.warn({ reason, delayMs: delay }, 'the worker died; restarting it');
-      restartTimer = setTimeout(() => {
+      // A worker also exits when it loses its scheduler: a restarted scheduler (a deploy, a crash) should get its
+      // workers back by themselves, so the nanny waits for it to answer again, up to SCHEDULER_WAIT_MS, as Dask's
+      // workers keep trying to reconnect. Past that, a new worker would only wait and fail: the owner decides.
+      const waitUntil = now + delay + SCHEDULER_WAIT_MS;
+      let warned = false;
+      const restartWhenReachable = (): void => {
         void reachable(options.schedulerAddress).then((ok) => {
           if (stopping) return finish(0);
-          if (!ok) {
-            // Without a scheduler a new worker would only wait and fail; the owner decides what happens next.
-            logger.error({ scheduler: options.schedulerAddress }, 'the scheduler is unreachable; not restarting the worker');
+          if (ok) return start();
+          if (Date.now() >= waitUntil) {
+            logger.error({ scheduler: options.schedulerAddress, waitedMs: SCHEDULER_WAIT_MS }, 'the scheduler is still unreachable; not restarting the worker');
             return finish(code ?? 1);
           }
-          start();
+          if (!warned) logger.warn({ scheduler: options.schedulerAddress, waitMs: SCHEDULER_WAIT_MS }, 'the scheduler is unreachable; restarting the worker once it answers');
+          warned = true;
+          restartTimer = setTimeout(restartWhenReachable, SCHEDULER_RETRY_MS);
         });
-      }, delay);
+      };
+      restartTimer = setTimeout(restartWhenReachable, delay);
     });
   };
 
