@@ -2,7 +2,8 @@
 // and a real Loom cluster, with job runners as processes: a runner killed mid-retrain is taken over after the
 // stalled check and the store gets exactly one version (a re-run of the job returns it); Redis killed mid-run
 // keeps its waiting, delayed and scheduled jobs and the runners reconnect by themselves; drift-check starts one
-// retrain of the drifted ids, and a second run of it starts none.
+// retrain of the drifted ids, and a second run of it starts none; a Loom worker killed mid-retrain has its batches
+// recomputed on the other and the job still publishes every model once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -117,4 +118,20 @@ test('Redis killed mid-run: waiting, delayed and scheduled jobs are still there 
   } finally {
     await reopened.close();
   }
+});
+
+// Last in the file: it leaves the cluster with one worker.
+test('a Loom worker SIGKILLed mid-retrain: its batches are recomputed on the other and the job publishes every model once', async () => {
+  if (runners.every((r) => !r.running)) await runner();
+  const big = writeFleet(tempDir('worker-kill'), 120);
+  const workerKillStore = join(dir, 'worker-kill-store');
+  const id = await queue.submit('retrain', { store: workerKillStore, group: 'wk', split: big.split, family: { family: 'ar', params: { p: 2 } } });
+  await waitFor('the retrain to be training', async () => ((await queue.show(id)).progress?.fraction ?? 0) > 0);
+  await cluster.killWorker(0, 'SIGKILL');
+  assert.equal((await queue.show(id)).state, 'active', 'the worker died while the job was still running');
+  const done = await queue.finished(id, 120_000);
+  assert.equal(done.state, 'completed', JSON.stringify(done.error));
+  assert.deepEqual(done.result, { group: 'wk', version: 1, trained: big.ids.length, carried: 0, failed: 0, reused: false });
+  const group = await (await ModelStore.open(workerKillStore)).open('wk');
+  assert.deepEqual([...group.ids].sort(), [...big.ids].sort(), 'every model exactly once');
 });

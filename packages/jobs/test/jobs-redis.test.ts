@@ -3,7 +3,11 @@
 // with AUTH works with the password in the URL.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EmbeddedRedis } from '@loom/client';
 import { isJobsError, JobQueue, preflight } from '../src/index.js';
 
@@ -52,6 +56,41 @@ test('Redis AUTH: the password in the URL works; a wrong or missing one is REDIS
     const port = redis.port;
     await assert.rejects(JobQueue.open(`redis://:wrong@127.0.0.1:${port}`), (error: unknown) => isJobsError(error, 'REDIS_AUTH') && /refused the connection's credentials/.test(error.message));
     await assert.rejects(JobQueue.open(`redis://127.0.0.1:${port}`), (error: unknown) => isJobsError(error, 'REDIS_AUTH'));
+  } finally {
+    await redis.close();
+  }
+});
+
+/** A private CA and a server certificate for 127.0.0.1, made with openssl. */
+function testCertificates(): { dir: string; ca: string; cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'loom-redis-tls-'));
+  const at = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=loom test CA', '-keyout', at('ca.key'), '-out', at('ca.crt'));
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', at('server.key'), '-out', at('server.csr'));
+  writeFileSync(at('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl('x509', '-req', '-in', at('server.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', at('san.ext'), '-out', at('server.crt'));
+  return { dir, ca: at('ca.crt'), cert: at('server.crt'), key: at('server.key') };
+}
+
+test('rediss:// reaches a TLS-only port with the CA given; without it the server is not trusted, said within seconds', async () => {
+  const certs = testCertificates();
+  const tlsPort = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+  const redis = await EmbeddedRedis.start({ args: ['--tls-port', String(tlsPort), '--tls-cert-file', certs.cert, '--tls-key-file', certs.key, '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'no'] });
+  try {
+    const url = `rediss://127.0.0.1:${tlsPort}`;
+    const queue = await JobQueue.open(url, { tls: { ca: readFileSync(certs.ca) } });
+    const id = await queue.submit('anything', { over: 'tls' });
+    assert.equal((await queue.show(id)).state, 'waiting');
+    await queue.close();
+    const started = Date.now();
+    await assert.rejects(JobQueue.open(url, { connectTimeoutMs: 3_000 }), (error: unknown) => isJobsError(error) && /certificate/i.test(error.message));
+    assert.ok(Date.now() - started < 10_000, 'an untrusted server is an error within seconds');
   } finally {
     await redis.close();
   }
