@@ -18,6 +18,9 @@ before(async () => {
   queue = await JobQueue.open(cluster.redisUrl as string);
 });
 
+/** A job that never finishes fails its test within a minute (naming it) instead of holding the file to its timeout. */
+const finished = (id: string) => queue.finished(id, 60_000);
+
 after(async () => {
   await queue?.close();
   await runner?.close(1_000);
@@ -26,27 +29,27 @@ after(async () => {
 
 test('a submitted job runs with a connected client; its result, progress and log are stored with it', async () => {
   const id = await queue.submit('echo', { hello: 'world' });
-  const done = await queue.finished(id);
+  const done = await finished(id);
   assert.equal(done.state, 'completed');
   assert.deepEqual(done.result, { hello: 'world' });
   assert.deepEqual(done.progress, { fraction: 0.5, message: 'echoing' });
   assert.match(done.log.join('\n'), /50% echoing[\s\S]*echo ran/);
   assert.deepEqual(done.attempts, { made: 1, max: 3 });
-  const squared = await queue.finished(await queue.submit('square', { x: 7 }));
+  const squared = await finished(await queue.submit('square', { x: 7 }));
   assert.equal(squared.result, 49, 'the job ran a task on the Loom cluster');
   const listed = await queue.list({ states: ['completed'] });
   assert.ok(listed.some((job) => job.id === id && job.name === 'echo'));
 });
 
 test('a failing job is retried with backoff and succeeds on a later try', async () => {
-  const done = await queue.finished(await queue.submit('flaky', { failures: 2 }));
+  const done = await finished(await queue.submit('flaky', { failures: 2 }));
   assert.equal(done.state, 'completed');
   assert.deepEqual(done.result, { succeededOn: 3 });
   assert.equal(done.attempts.made, 3);
 });
 
 test('a job that fails every try ends failed with its last error and stack', async () => {
-  const done = await queue.finished(await queue.submit('flaky', { failures: 10 }, { attempts: 2, backoff: { type: 'fixed', delay: 10 } }));
+  const done = await finished(await queue.submit('flaky', { failures: 10 }, { attempts: 2, backoff: { type: 'fixed', delay: 10 } }));
   assert.equal(done.state, 'failed');
   assert.equal(done.attempts.made, 2);
   assert.equal(done.error?.reason, 'flaky failure on try 2');
@@ -54,7 +57,7 @@ test('a job that fails every try ends failed with its last error and stack', asy
 });
 
 test('a try that runs past its timeout has its signal aborted and fails with TIMEOUT; the job fails after its tries', async () => {
-  const done = await queue.finished(await queue.submit('hold', {}, { timeoutMs: 200 }));
+  const done = await finished(await queue.submit('hold', {}, { timeoutMs: 200 }));
   assert.equal(done.state, 'failed');
   assert.equal(done.attempts.made, 2, 'a timeout is retried');
   assert.match(done.error?.reason ?? '', /^TIMEOUT: try 2 ran past its 200 ms timeout/);
@@ -64,7 +67,7 @@ test('cancel aborts a running job: it fails with CANCELLED at once, without retr
   const id = await queue.submit('hold', {});
   await waitFor('the job to run', async () => (await queue.show(id)).progress?.message === 'holding');
   assert.equal(await queue.cancel(id, 'no longer wanted'), 'cancelling');
-  const done = await queue.finished(id);
+  const done = await finished(id);
   assert.equal(done.state, 'failed');
   assert.equal(done.error?.reason, 'CANCELLED: no longer wanted');
   assert.equal(done.attempts.made, 1);
@@ -75,7 +78,7 @@ test('cancel of a delayed job fails it when a runner takes it, without waiting f
   const id = await queue.submit('echo', {}, { delayMs: 3_600_000 });
   assert.equal((await queue.show(id)).state, 'delayed');
   await queue.cancel(id);
-  const done = await queue.finished(id);
+  const done = await finished(id);
   assert.equal(done.state, 'failed');
   assert.match(done.error?.reason ?? '', /^CANCELLED/);
 });
@@ -84,13 +87,13 @@ test('bad input: an unknown job name is refused at submit; parameters that are n
   await assert.rejects(queue.submit('no-such-job', {}), (error: unknown) => isJobsError(error, 'UNKNOWN_JOB') && /no-such-job.*they serve .*echo/.test(error.message));
   assert.throws(() => parseParams('{"group": '), (error: unknown) => isJobsError(error, 'BAD_PARAMS') && /--params is not JSON/.test(error.message));
   await assert.rejects(queue.submit('echo', { when: new Date() }), (error: unknown) => isJobsError(error, 'BAD_PARAMS') && /params\.when is a Date/.test(error.message));
-  const done = await queue.finished(await queue.submit('typed', { n: 'three' }));
+  const done = await finished(await queue.submit('typed', { n: 'three' }));
   assert.equal(done.state, 'failed');
   assert.equal(done.attempts.made, 1, 'invalid params are not retried');
   assert.equal(done.error?.reason, 'BAD_PARAMS: typed: n must be a number');
-  const retrain = await queue.finished(await queue.submit('retrain', { group: 'g' }));
+  const retrain = await finished(await queue.submit('retrain', { group: 'g' }));
   assert.match(retrain.error?.reason ?? '', /^BAD_PARAMS: retrain: retrain params: store must be non-empty text/);
-  assert.equal((await queue.finished(await queue.submit('typed', { n: 21 }))).result, 42);
+  assert.equal((await finished(await queue.submit('typed', { n: 21 }))).result, 42);
 });
 
 test('a job submitted before any runner registered its queue, under a name the runner lacks, fails with UNKNOWN_JOB', async () => {
