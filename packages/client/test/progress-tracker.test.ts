@@ -109,9 +109,11 @@ test('plain output: lines only when something moved, a final line, no escape cod
   const stream = recordingStream(false);
   const states = Array.from({ length: 3 }, (_, i) => new KeyState(`inc-${i}`));
   const display = new ProgressDisplay(tracker, { stream, intervalMs: 5 }).start();
+  const drawn = stream.nextWrite();
   tracker.addKeys(states);
-  await sleep(40);
+  await drawn;
   const quiet = stream.writes;
+  // Eight intervals with nothing moving: the assertion is about time passing without a line.
   await sleep(40);
   assert.equal(stream.writes, quiet, 'no repeated line while nothing moves');
   for (const state of states) state.settle('finished');
@@ -119,6 +121,7 @@ test('plain output: lines only when something moved, a final line, no escape cod
   const written = stream.writes;
   // A change after finish would be drawn by a timer left running.
   tracker.addKeys([new KeyState('late-0')]);
+  // Eight intervals: a timer left running would have drawn the change by now.
   await sleep(40);
   assert.equal(stream.writes, written, 'nothing is written after finish');
   assert.doesNotMatch(stream.text, /\x1b/);
@@ -135,8 +138,9 @@ test('terminal output redraws the block in place and leaves the final frame', as
   tracker.addKeys(states);
   tracker.addKeys([new KeyState('sum-0')]);
   for (const state of states) {
+    const drawn = stream.nextWrite();
     state.settle('finished');
-    await sleep(15);
+    await drawn;
   }
   display.finish();
   // Erase-line (ESC [ 2 K) and cursor-up (ESC [ n A) are log-update rewriting rows it drew before.
