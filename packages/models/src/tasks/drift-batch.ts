@@ -8,7 +8,8 @@ import { driftStatistic } from '../drift/drift-statistic.js';
 import type { ModelBatchSpec, ModelBatchStats } from '../score-many/score-wire.js';
 import { forEachSource } from './batch-sources.js';
 import { checkModelBatch, newStats, predictRow } from './score-batch.js';
-import { emptyRange, rowsIn, sliceModels, type RowFailure, type SliceModel } from './slice-models.js';
+import { failureColumns, type RowFailure } from './row-failures.js';
+import { emptyRange, rowsIn, sliceModels, type SliceModel } from './slice-models.js';
 import { isProblem } from './source-data.js';
 
 export interface DriftBatchSpec extends ModelBatchSpec {
@@ -77,14 +78,7 @@ export async function driftBatch(spec: DriftBatchSpec): Promise<DriftBatchResult
     }
     stats.fitMs += performance.now() - started;
   });
-  failures.sort((x, y) => x[0] - y[0]);
-  return {
-    ...result,
-    failedIndex: Uint32Array.from(failures, (failure) => failure[0]),
-    failedCode: failures.map((failure) => failure[1]),
-    failedMessage: failures.map((failure) => failure[2]),
-    stats,
-  };
+  return { ...result, ...failureColumns(failures), stats };
 }
 
 interface DriftSlice {

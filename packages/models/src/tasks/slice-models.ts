@@ -9,6 +9,7 @@ import type { ModelGroup } from '../store/model-group.js';
 import { formatRangeValue, type RangeKind } from '../split/range-value.js';
 import { sharedGroup } from './shared-group.js';
 import { lowerBound, type Problem } from './source-data.js';
+import type { RowFailure } from './row-failures.js';
 import { threadFamily } from './thread-families.js';
 
 export interface SliceModel {
@@ -17,7 +18,7 @@ export interface SliceModel {
 }
 
 /** A failed batch row: its index, a code and a message. */
-export type RowFailure = [row: number, code: string, message: string];
+export type { RowFailure } from './row-failures.js';
 
 export interface SliceModels {
   group: ModelGroup;

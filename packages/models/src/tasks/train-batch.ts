@@ -11,15 +11,15 @@ import type { BatchResult, BatchSourceSpec, BatchSpec, BatchStats } from '../tra
 import { TrainManyError } from '../train-many/errors.js';
 import { forEachSource } from './batch-sources.js';
 import { isProblem, lowerBound, type SourceRead } from './source-data.js';
+import { failureColumns, type RowFailure } from './row-failures.js';
 import { threadFamily } from './thread-families.js';
 
-type Failure = [row: number, code: string, message: string];
 
 export async function trainBatch(spec: BatchSpec): Promise<BatchResult> {
   checkSpec(spec);
   const family = await familyOf(spec);
   const result = emptyResult(family, spec.columnOf.length);
-  const failures: Failure[] = [];
+  const failures: RowFailure[] = [];
   const stats: BatchStats = { queries: 0, scans: 0, rows: 0, readMs: 0, fitMs: 0 };
   const cut: Cut = { slices: [], rows: [] };
   await forEachSource(spec, stats, async (source, data) => {
@@ -33,14 +33,7 @@ export async function trainBatch(spec: BatchSpec): Promise<BatchResult> {
   const fitStarted = performance.now();
   await evaluateInto(family, cut, result, failures);
   stats.fitMs += performance.now() - fitStarted;
-  failures.sort((a, b) => a[0] - b[0]);
-  return {
-    ...result,
-    failedIndex: Uint32Array.from(failures, (failure) => failure[0]),
-    failedCode: failures.map((failure) => failure[1]),
-    failedMessage: failures.map((failure) => failure[2]),
-    stats,
-  };
+  return { ...result, ...failureColumns(failures), stats };
 }
 
 async function familyOf(spec: BatchSpec): Promise<ModelFamily> {
@@ -52,7 +45,7 @@ async function familyOf(spec: BatchSpec): Promise<ModelFamily> {
 }
 
 /** The slices of one source (rows [first, first + count) of the batch) cut out of its data, or their failures. */
-function cutSlices(spec: BatchSpec, source: BatchSourceSpec, data: SourceRead, cut: Cut, failures: Failure[]): void {
+function cutSlices(spec: BatchSpec, source: BatchSourceSpec, data: SourceRead, cut: Cut, failures: RowFailure[]): void {
   const { first, count } = source;
   if (isProblem(data)) {
     for (let row = first; row < first + count; row++) failures.push([row, data.code, data.message]);
@@ -87,7 +80,7 @@ interface Cut {
 }
 
 /** Fits and scores the cut slices into their rows of the result (through the family's batched trainer if it has one). */
-async function evaluateInto(family: ModelFamily, cut: Cut, result: Columns, failures: Failure[]): Promise<void> {
+async function evaluateInto(family: ModelFamily, cut: Cut, result: Columns, failures: RowFailure[]): Promise<void> {
   if (cut.slices.length === 0) return;
   const batch = await evaluateManyBatched(family, cut.slices);
   const k = result.paramCount;
