@@ -27,6 +27,7 @@ export { scoreMany, scoreFailures, scoreStats, ScoreFrame, type ScoreManyOptions
 export type { ModelRunOptions } from './score-many/model-batches.js';
 export { ScoreManyError, isScoreManyError, type ScoreManyErrorCode } from './score-many/errors.js';
 export { bandScore } from './tasks/score-table.js';
+export * from './drift/index.js';
 export { detectDrift, type DetectDriftOptions } from './drift/detect-drift.js';
 export { DriftResult, type DriftRow } from './drift/detect-drift-result.js';
 export type { DriftRecord, DriftedModel } from './store/drift-results.js';

@@ -3,7 +3,7 @@
 // `jobs ls`). Idempotent: the retrain job's id is derived from this job's, so a second run of the same
 // drift-check finds the retrain it started (BullMQ adds nothing for an id it has) instead of starting another.
 import type { Client } from '@loom/client';
-import { detectDrift, ModelStore, readSplit, type DetectDriftOptions, type Split } from '@loom/models';
+import { detectDrift, DRIFT_METHODS, ModelStore, readSplit, type DetectDriftOptions, type Split } from '@loom/models';
 import { defineJob } from '../define-job.js';
 import type { JobContext } from '../job-context.js';
 import { checkRetrainParams, connectionsOf, type RetrainParams } from './retrain-params.js';
@@ -53,9 +53,7 @@ export function driftCheckJob(detect: DriftDetector = detectDriftOfModels) {
   );
 }
 
-/** detectDrift's methods, checked here so that a typo fails the job at once instead of after its retries. */
-const DRIFT_METHODS = ['psi', 'ks', 'page-hinkley'] as const;
-
+/** The method is checked against detectDrift's own list, so that a typo fails the job at once instead of after its retries. */
 function checkMethod(params: unknown): Pick<DriftCheckParams, 'method' | 'driftOptions'> {
   const { method, driftOptions } = params as { method?: unknown; driftOptions?: unknown };
   if (method !== undefined && !(DRIFT_METHODS as readonly unknown[]).includes(method)) throw new Error(`drift-check params: method must be one of ${DRIFT_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
