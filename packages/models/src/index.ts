@@ -10,6 +10,7 @@ export type { RangeKind } from './split/range-value.js';
 export { SplitError, isSplitError, type SplitErrorCode, type SplitProblem } from './split/split-error.js';
 export { ModelStore, type OpenStoreOptions, type PruneOptions, type PruneResult, type VersionInfo } from './store/model-store.js';
 export { ModelGroup } from './store/model-group.js';
+export { versionFamilySpecs } from './store/version-families.js';
 export { ModelWriter, type CarryOptions, type WriterOptions } from './store/model-writer.js';
 export type { ModelColumns, FloatMetric, CountMetric } from './store/model-columns.js';
 export type { PublishOptions } from './store/publish-version.js';

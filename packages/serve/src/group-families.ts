@@ -1,19 +1,20 @@
 // The model family behind each family key of a version, rebuilt so the server can call its `predict`. A
-// version's models name their family only by key (`ar(p=8,d=0,k=3)`); trainMany also records the family's
-// spec in the manifest (`meta.trainMany.family`), which is the only way back to a user-defined family. A
-// built-in is rebuilt from its key. Either way the rebuilt family must give back the same key.
-import { resolveFamily, type FamilySpec, type ModelFamily, type VersionManifest } from '@loom/models';
+// version's models name their family only by key (`ar(p=8,d=0,k=3)`); trainMany records the family's spec in
+// the manifest of the version it published (versionFamilySpecs follows carried models back to theirs), which is
+// the only way back to a user-defined family. A built-in is also rebuilt from its key. Either way the rebuilt
+// family must give back the same key.
+import { resolveFamily, versionFamilySpecs, type FamilySpec, type ModelFamily, type VersionManifest } from '@loom/models';
 import { ServeError } from './serve-error.js';
 
 const BUILTIN_KEY = /^(ar|arima|seasonal|lstm)\((.*)\)$/;
 /** Key names that differ from the parameter names (lstm writes `rate` for `learningRate`). */
 const KEY_PARAM_NAMES: Readonly<Record<string, Readonly<Record<string, string>>>> = { lstm: { rate: 'learningRate' } };
 
-export async function groupFamilies(manifest: VersionManifest): Promise<Map<string, ModelFamily>> {
-  const recorded = recordedSpec(manifest);
+export async function groupFamilies(storeDir: string, manifest: VersionManifest): Promise<Map<string, ModelFamily>> {
+  const recorded = await versionFamilySpecs(storeDir, manifest);
   const families = new Map<string, ModelFamily>();
   for (const key of Object.keys(manifest.families)) {
-    const candidates = [recorded, builtinSpec(key)].filter((spec): spec is FamilySpec => spec !== undefined);
+    const candidates = [recorded.get(key), builtinSpec(key)].filter((spec): spec is FamilySpec => spec !== undefined);
     let family: ModelFamily | undefined;
     let failure = '';
     for (const spec of candidates) {
@@ -33,12 +34,6 @@ export async function groupFamilies(manifest: VersionManifest): Promise<Map<stri
     families.set(key, family);
   }
   return families;
-}
-
-function recordedSpec(manifest: VersionManifest): FamilySpec | undefined {
-  const trainMany = manifest.meta['trainMany'];
-  const spec = typeof trainMany === 'object' && trainMany !== null ? (trainMany as { family?: unknown }).family : undefined;
-  return typeof spec === 'object' && spec !== null ? (spec as FamilySpec) : undefined;
 }
 
 /** The spec a built-in family's key spells, e.g. `ar(p=8,d=0,k=3)` -> `{ family: 'ar', params: { p: 8, d: 0, k: 3 } }`. */

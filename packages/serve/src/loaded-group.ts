@@ -15,7 +15,7 @@ export class LoadedGroup {
   }
 
   static async load(store: ModelStore, manifest: VersionManifest): Promise<LoadedGroup> {
-    const families = await groupFamilies(manifest);
+    const families = await groupFamilies(store.dir, manifest);
     return new LoadedGroup(await store.open(manifest.group, manifest.version), families);
   }
 

@@ -6,6 +6,7 @@
 import type { FamilySpec } from '../families/family-spec.js';
 import { ModelGroup } from '../store/model-group.js';
 import { versionDir } from '../store/store-layout.js';
+import { versionFamilySpecs } from '../store/version-families.js';
 import { readManifest, readVerified, type VersionManifest } from '../store/version-manifest.js';
 import { ThreadSharedCache, type SharedValue } from './thread-shared-cache.js';
 
@@ -65,27 +66,7 @@ async function loadShared(ref: GroupRef): Promise<SharedValue> {
   const buffer = new SharedArrayBuffer(total);
   const shared = new Uint8Array(buffer);
   for (const [f, file] of manifest.files.entries()) shared.set(await readVerified(dir, file), offsets[f]);
-  const meta: SharedMeta = { dir, manifest, offsets, families: [...(await familySpecs(ref, manifest))] };
+  const meta: SharedMeta = { dir, manifest, offsets, families: [...(await versionFamilySpecs(ref.store, manifest))] };
   return { buffer, meta };
 }
 
-/**
- * Each family key's spec: from the version's trainMany record, then from the versions it carried models from,
- * until every key the version holds is found or the chain ends (models written by hand have none).
- */
-async function familySpecs(ref: GroupRef, manifest: VersionManifest): Promise<Map<string, FamilySpec>> {
-  const specs = new Map<string, FamilySpec>();
-  const wanted = new Set(Object.keys(manifest.families));
-  let at: VersionManifest | undefined = manifest;
-  const seen = new Set<number>();
-  while (at !== undefined && specs.size < wanted.size && !seen.has(at.version)) {
-    seen.add(at.version);
-    const run = at.meta['trainMany'] as { familyKey?: unknown; family?: unknown } | undefined;
-    if (typeof run?.familyKey === 'string' && typeof run.family === 'object' && run.family !== null && !specs.has(run.familyKey)) {
-      specs.set(run.familyKey, run.family as FamilySpec);
-    }
-    const from: number | null = at.carriedFrom;
-    at = from === null ? undefined : await readManifest(versionDir(ref.store, ref.group, from)).catch(() => undefined);
-  }
-  return specs;
-}
