@@ -27,7 +27,12 @@ async function managedBytes(): Promise<number> {
   return info.workers.reduce((sum, w) => sum + w.managedBytes, 0);
 }
 
-/** Waits until the cluster holds at least (`above` true) or at most `level` bytes of results; returns what it holds. */
+/**
+ * Waits until the cluster holds at least (`above` true) or at most `level` bytes of results; returns what it holds.
+ * Callers pass a level half their payload away from where they started, not the exact sum: results of earlier
+ * tests (a few bytes each) may still be on their way out when `before` is read, and an exact level would then
+ * never be reached.
+ */
 function managedReaches(what: string, level: number, above: boolean): Promise<number> {
   return eventually(what, async () => {
     const now = await managedBytes();
@@ -42,11 +47,11 @@ test('persist keeps data on workers until released', async () => {
   const bytes = 4096 * 8;
   const before = await managedBytes();
   const kept = await filled(4096, 3).persist();
-  const held = await managedReaches('the persisted value held by a worker', before + bytes, true);
+  const held = await managedReaches('the persisted value held by a worker', before + bytes / 2, true);
   assert.equal((await kept.compute()).length, 4096);
   assert.equal(await total(kept).compute(), 3 * 4096, 'a persisted value feeds new graphs');
   kept.release();
-  await managedReaches('persisted data released', held - bytes, false);
+  await managedReaches('persisted data released', held - bytes / 2, false);
 });
 
 test('submit, map, gather and asCompleted', async () => {
@@ -144,9 +149,9 @@ test('releasing futures frees worker memory', async () => {
   const before = await managedBytes();
   const futures = client.map((x: number) => new Float64Array(1000).fill(x), [1, 2, 3, 4]);
   await client.gather(futures);
-  const held = await managedReaches('results held', before + bytes, true);
+  const held = await managedReaches('results held', before + bytes / 2, true);
   for (const future of futures) future.release();
-  await managedReaches('memory freed', held - bytes, false);
+  await managedReaches('memory freed', held - bytes / 2, false);
 });
 
 test('schedulerInfo reports every worker with its memory figures', async () => {
