@@ -126,7 +126,12 @@ try {
     const [v1, v2] = [await store.open('fleet', first.version), await store.open('fleet', second.version)];
     const same = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
     const unchanged = v1.ids.filter((m) => !drifted.includes(m) && v2.has(m) && same(v1.params(m), v2.params(m))).length;
-    const after = await infer();
+    // The server notices the publish through its watch on the store, within milliseconds: ask until it has.
+    let after = await infer();
+    for (const deadline = Date.now() + 10_000; after.version !== String(second.version) && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      after = await infer();
+    }
     say(`5. trainMany({ only }): version ${second.version} retrained ${n(second.trained)}, carried ${n(second.carried)} forward; ` +
       `${n(unchanged)} of ${n(v1.size - drifted.length)} untouched models identical to the bit`);
     say(`   loom serve now answers from version ${after.version} without a restart`);

@@ -1,14 +1,15 @@
 // Loaded group versions, kept in least-recently-used order within a memory budget, and each group's current
-// version. Groups load on first use; concurrent requests for one version share one load. A request for the
-// current version stats the group's CURRENT pointer (one cheap syscall): when the file was replaced (a
-// publish renames a new one into place), the new version is loaded, then swapped in with one assignment.
-// Requests holding the old one finish on it; requests after the swap see the new one. A version that fails
-// to load leaves the old one serving and is retried after a pause.
+// version. Groups load on first use; concurrent requests for one version share one load. A group's CURRENT
+// pointer is read again (a stat) when its PointerWatch says it may have changed: a publish renames a new one
+// into place, the watch sees it, and the new version is loaded, then swapped in with one assignment.
+// Requests holding the old one finish on it; requests after the swap see the new one, and none after it sees
+// an older one. A version that fails to load leaves the old one serving and is retried after a pause.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isModelStoreError, type ModelStore } from '@loom/models';
 import type { Logger } from '@loom/protocol';
 import { estimateBytes, LoadedGroup } from './loaded-group.js';
+import { DEFAULT_RECHECK_MS, PointerWatch } from './pointer-watch.js';
 import { isServeError, ServeError } from './serve-error.js';
 
 export interface GroupCacheOptions {
@@ -17,6 +18,8 @@ export interface GroupCacheOptions {
   readonly logger: Logger;
   /** How long a version that failed to load is not tried again (ms). Default 5,000. */
   readonly retryMs?: number;
+  /** Longest a new version goes unnoticed where the filesystem sends no change notices (ms). Default 1,000. */
+  readonly recheckMs?: number;
   /** Told of every load, for metrics. */
   readonly onLoad?: (loaded: LoadedGroup, seconds: number) => void;
 }
@@ -48,7 +51,11 @@ export class GroupCache {
   readonly #entries = new Map<string, LoadedGroup>();
   readonly #loads = new Map<string, Promise<LoadedGroup>>();
   readonly #pointers = new Map<string, Pointer>();
+  /** One per group whose CURRENT exists: only names that are real groups get a watch. */
+  readonly #watches = new Map<string, PointerWatch>();
   readonly #switches = new Map<string, { stamp: string; done: Promise<LoadedGroup> }>();
+  /** The key last in `#entries`. */
+  #newest: string | undefined;
   #bytes = 0;
   /** Bytes promised to loads in progress, so two loads cannot both squeeze into the same room. */
   #reserved = 0;
@@ -67,13 +74,25 @@ export class GroupCache {
   /** The group's current version, loaded. Synchronous when it is loaded and CURRENT has not changed. */
   current(group: string): LoadedGroup | Promise<LoadedGroup> {
     if (!GROUP_NAME.test(group)) throw unknownGroup(group);
-    const stamp = pointerStamp(join(this.#store.dir, 'groups', group, 'CURRENT'));
+    const now = Date.now();
     const pointer = this.#pointers.get(group);
-    if (pointer !== undefined && pointer.stamp === stamp && (pointer.retryAt === undefined || Date.now() < pointer.retryAt)) {
-      if (pointer.version === undefined) throw pointer.error;
-      return this.#entry(group, pointer.version) ?? this.#load(group, pointer.version);
+    const retrying = pointer?.retryAt !== undefined && now >= pointer.retryAt;
+    let watch = this.#watches.get(group);
+    if (pointer !== undefined && watch !== undefined && !retrying && !watch.stale(now)) return this.#serving(group, pointer);
+    const path = join(this.#store.dir, 'groups', group);
+    if (watch === undefined) {
+      // Watched before the stat, so a publish right after it is not missed.
+      watch = new PointerWatch(path, this.#options.recheckMs ?? DEFAULT_RECHECK_MS);
+      this.#watches.set(group, watch);
     }
-    if (stamp === undefined) return this.#missingPointer(group);
+    watch.read(now);
+    const stamp = pointerStamp(join(path, 'CURRENT'));
+    if (stamp === undefined) {
+      watch.close();
+      this.#watches.delete(group);
+      return this.#missingPointer(group);
+    }
+    if (pointer !== undefined && pointer.stamp === stamp && !retrying) return this.#serving(group, pointer);
     const running = this.#switches.get(group);
     if (running !== undefined && running.stamp === stamp) return running.done;
     const done = this.#switch(group, stamp, pointer);
@@ -83,6 +102,17 @@ export class GroupCache {
     };
     done.then(clear, clear);
     return done;
+  }
+
+  /** Stops watching the store. */
+  close(): void {
+    for (const watch of this.#watches.values()) watch.close();
+    this.#watches.clear();
+  }
+
+  #serving(group: string, pointer: Pointer): LoadedGroup | Promise<LoadedGroup> {
+    if (pointer.version === undefined) throw pointer.error;
+    return this.#entry(group, pointer.version) ?? this.#load(group, pointer.version);
   }
 
   /** A given version of the group, loaded. */
@@ -119,10 +149,11 @@ export class GroupCache {
   #entry(group: string, version: number): LoadedGroup | undefined {
     const k = key(group, version);
     const loaded = this.#entries.get(k);
-    if (loaded !== undefined) {
-      // Most recently used goes last.
+    if (loaded !== undefined && this.#newest !== k) {
+      // Most recently used goes last (a server busy with one group skips the two Map writes).
       this.#entries.delete(k);
       this.#entries.set(k, loaded);
+      this.#newest = k;
     }
     return loaded;
   }
@@ -163,7 +194,8 @@ export class GroupCache {
     } finally {
       this.#reserved -= estimate;
     }
-    this.#entries.set(key(group, version), loaded);
+    this.#newest = key(group, version);
+    this.#entries.set(this.#newest, loaded);
     this.#bytes += loaded.byteLength;
     const seconds = (performance.now() - started) / 1000;
     this.#options.logger.info({ group, version, models: loaded.size, bytes: loaded.byteLength, seconds }, 'loaded a group version');
@@ -183,6 +215,7 @@ export class GroupCache {
     const loaded = this.#entries.get(k);
     if (loaded === undefined) return;
     this.#entries.delete(k);
+    if (this.#newest === k) this.#newest = undefined;
     this.#bytes -= loaded.byteLength;
     this.#options.logger.info({ group: loaded.name, version: loaded.version, bytes: loaded.byteLength }, 'evicted a group version');
   }

@@ -30,6 +30,11 @@ export interface ServeOptions {
   maxMemory?: number | string;
   /** Largest request body accepted (413 beyond). Default 16 MiB. */
   maxBodyBytes?: number | string;
+  /**
+   * A new version is picked up as soon as the filesystem reports the publish (inotify: local disks and volumes
+   * of this host); where it reports nothing (NFS, EFS), within this many milliseconds. Default 1,000.
+   */
+  pointerRecheckMs?: number;
   /** Default: a pino logger on stderr at LOOM_LOG_LEVEL (warn when unset: access logs are at info). */
   logger?: Logger;
 }
@@ -69,7 +74,9 @@ export async function serve(storeOrPath: string | ModelStore, options: ServeOpti
   const store = typeof storeOrPath === 'string' ? await ModelStore.open(storeOrPath, { create: false }) : storeOrPath;
   const logger = options.logger ?? createLogger('serve');
   let metrics: ServeMetrics | undefined;
-  const cache = new GroupCache(store, { maxMemory, logger, onLoad: (_loaded, seconds) => metrics?.loaded(seconds) });
+  const recheckMs = options.pointerRecheckMs ?? 1_000;
+  if (!Number.isFinite(recheckMs) || recheckMs < 0) throw new ServeError('BAD_OPTIONS', `pointerRecheckMs must be a non-negative number, got ${String(options.pointerRecheckMs)}`);
+  const cache = new GroupCache(store, { maxMemory, logger, recheckMs, onLoad: (_loaded, seconds) => metrics?.loaded(seconds) });
   metrics = new ServeMetrics(() => cache.stats);
   const served = metrics;
   const accessLog = logger.isLevelEnabled('info');
@@ -158,7 +165,11 @@ export async function serve(storeOrPath: string | ModelStore, options: ServeOpti
     close: () => {
       closing = true;
       return new Promise<void>((resolve, reject) => {
-        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        server.close((error) => {
+          cache.close();
+          if (error === undefined) resolve();
+          else reject(error);
+        });
         server.closeIdleConnections();
       });
     },

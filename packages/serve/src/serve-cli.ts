@@ -5,7 +5,7 @@ import { SERVE_TOKEN_ENV } from './bearer-token.js';
 import { DEFAULT_PORT, serve } from './inference-server.js';
 import { ServeError } from './serve-error.js';
 
-export const SERVE_USAGE = `loom serve [--store DIR] [--host HOST] [--port PORT] [--token TOKEN] [--max-memory SIZE] [--max-body SIZE]
+export const SERVE_USAGE = `loom serve [--store DIR] [--host HOST] [--port PORT] [--token TOKEN] [--max-memory SIZE] [--max-body SIZE] [--recheck-ms MS]
     serves a model store over REST (the KServe v2 / Open Inference Protocol)
 
   --store DIR         the model store directory (default $LOOM_MODEL_STORE, else ./models)
@@ -13,7 +13,9 @@ export const SERVE_USAGE = `loom serve [--store DIR] [--host HOST] [--port PORT]
   --port PORT         default ${DEFAULT_PORT}; 0 picks a free port
   --token TOKEN       required as Authorization: Bearer on all but /v2/health/*; default $${SERVE_TOKEN_ENV}
   --max-memory SIZE   memory for loaded groups, least recently used evicted first (default 2GiB)
-  --max-body SIZE     largest request body (default 16MiB)`;
+  --max-body SIZE     largest request body (default 16MiB)
+  --recheck-ms MS     new versions are seen at once where the filesystem reports changes; elsewhere
+                      (NFS) within MS milliseconds (default 1000; 0 checks on every request)`;
 
 export async function runServeCli(argv: string[], write: (text: string) => void = (text) => process.stdout.write(text)): Promise<void> {
   let parsed;
@@ -28,6 +30,7 @@ export async function runServeCli(argv: string[], write: (text: string) => void 
         token: { type: 'string' },
         'max-memory': { type: 'string' },
         'max-body': { type: 'string' },
+        'recheck-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -46,6 +49,10 @@ export async function runServeCli(argv: string[], write: (text: string) => void 
   if (values.token !== undefined) options.token = values.token;
   if (values['max-memory'] !== undefined) options.maxMemory = values['max-memory'];
   if (values['max-body'] !== undefined) options.maxBodyBytes = values['max-body'];
+  if (values['recheck-ms'] !== undefined) {
+    if (!/^\d+$/.test(values['recheck-ms'])) throw new ServeError('BAD_OPTIONS', `--recheck-ms takes a whole number of milliseconds, got ${values['recheck-ms']}\n${SERVE_USAGE}`);
+    options.pointerRecheckMs = Number(values['recheck-ms']);
+  }
   const server = await serve(values.store ?? process.env['LOOM_MODEL_STORE'] ?? 'models', options);
   write(`loom serve: ${server.store.dir} on ${server.url} (Open Inference Protocol under /v2, metrics at /metrics)\n`);
   await new Promise<void>((resolve) => {

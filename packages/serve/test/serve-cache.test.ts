@@ -1,13 +1,15 @@
 // The group cache: versions load on first use, stay while they fit the memory budget, and the least recently
 // used goes first; a version that alone exceeds the budget is refused with 503 naming it, and the server
-// goes on serving the others.
+// goes on serving the others. A current version that cannot be loaded leaves the one before it serving.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GroupCache } from '../src/group-cache.js';
 import { estimateBytes, type LoadedGroup } from '../src/loaded-group.js';
 import { inferBody, post, publishGroup, quietLogger, startServer, storeWith } from './serve-fixtures.js';
 
-const store = await storeWith({ a: 1_000, b: 1_000, c: 1_000 });
+const store = await storeWith({ a: 1_000, b: 1_000, c: 1_000, d: 100 });
 const oneGroup = estimateBytes(await store.manifest('a'));
 
 test('least recently used versions are evicted to keep within the budget', async () => {
@@ -40,4 +42,27 @@ test('a version over the whole budget is a 503 naming it; the rest keep serving'
   assert.equal(big.status, 503);
   assert.match(String(big.body['error']), /^group big version 1 needs about \d+ bytes, more than the server's memory budget of \d+ bytes/);
   assert.equal((await post(`${server.url}/v2/models/a/infer`, inferBody(['m1'], [1, 2, 3]))).status, 200);
+});
+
+test('a damaged new version leaves the previous one serving, and is tried again after the pause', async () => {
+  const errors: unknown[] = [];
+  const logger = { ...quietLogger, error: (fields: unknown) => errors.push(fields) } as typeof quietLogger;
+  const cache = new GroupCache(store, { maxMemory: oneGroup * 10, logger, recheckMs: 0, retryMs: 50 });
+  assert.equal((await cache.current('d')).version, 1);
+  await publishGroup(store, 'd', 100, 2);
+  const part = join(store.dir, 'groups', 'd', 'versions', '000002', 'part-00000.arrow');
+  const good = readFileSync(part);
+  const damaged = Buffer.from(good);
+  const middle = damaged.length >> 1;
+  damaged[middle] = (damaged[middle] as number) ^ 0xff;
+  writeFileSync(part, damaged);
+  assert.equal((await cache.current('d')).version, 1, 'the damaged version 2 is not served');
+  assert.equal(errors.length, 1, 'the failed load is logged once');
+  assert.match((errors[0] as { err: Error }).err.message, /part-00000\.arrow/);
+  assert.equal((await cache.current('d')).version, 1, 'within the pause, version 1 serves without another load');
+  assert.equal(errors.length, 1);
+  writeFileSync(part, good);
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal((await cache.current('d')).version, 2, 'after the pause, the repaired version 2 loads');
+  cache.close();
 });

@@ -35,6 +35,9 @@ test('loom serve refuses 0.0.0.0 without a token, and bad options, with exit sta
   const port = spawnSync(process.execPath, [LOOM, 'serve', '--store', store.dir, '--port', 'http'], { encoding: 'utf8' });
   assert.equal(port.status, 1);
   assert.match(port.stderr, /--port takes a port number, got http/);
+  const recheck = spawnSync(process.execPath, [LOOM, 'serve', '--store', store.dir, '--port', '0', '--recheck-ms', 'soon'], { encoding: 'utf8' });
+  assert.equal(recheck.status, 1);
+  assert.match(recheck.stderr, /--recheck-ms takes a whole number of milliseconds, got soon/);
   const notStore = spawnSync(process.execPath, [LOOM, 'serve', '--store', '/nonexistent-store', '--port', '0'], { encoding: 'utf8' });
   assert.equal(notStore.status, 1);
   assert.match(notStore.stderr, /is not a model store/);

@@ -101,3 +101,14 @@ export function output(body: Record<string, unknown>, name: string): Output {
   if (found === undefined) throw new Error(`no output ${name} in ${JSON.stringify(body).slice(0, 300)}`);
   return found;
 }
+
+/** Waits until the server's current version of `group` is `version` (a publish is noticed soon, not at once). */
+export async function untilCurrent(server: InferenceServer, group: string, version: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const ready = await call(`${server.url}/v2/models/${group}/ready`);
+    if (ready.body['version'] === String(version)) return;
+    if (Date.now() > deadline) throw new Error(`group ${group}: version ${version} was published, the server still answers ${JSON.stringify(ready.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -2,7 +2,7 @@
 // one and many ids, whose forecasts, bands and anomaly flags are checked against the AR(2) formula by hand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arForecast, call, inferBody, output, post, publishGroup, startServer, storeWith } from './serve-fixtures.js';
+import { arForecast, call, inferBody, output, post, publishGroup, startServer, storeWith, untilCurrent } from './serve-fixtures.js';
 
 const store = await storeWith({ fleet: 500, small: 3 });
 const server = await startServer(store);
@@ -86,6 +86,7 @@ test('many ids in one request: each its own model and row, in the request order,
 
 test('a version path scores with that version; the current one moves when a new version is published', async () => {
   await publishGroup(store, 'small', 3, 2);
+  await untilCurrent(server, 'small', 2);
   const current = await infer('small', inferBody(['m0'], [1, 1, 1]));
   assert.equal(current.body['model_version'], '2');
   assert.deepEqual(output(current.body, 'forecast').data, [arForecast(0, 2, 1, 1)]);
