@@ -41,6 +41,7 @@ before(async () => {
 });
 after(async () => {
   await admin.query(`DROP TABLE IF EXISTS ${table}`);
+  await admin.query(`DROP TABLE IF EXISTS ${table}_tagged`);
   await admin.end();
   await client?.close();
   await cluster?.close();
@@ -101,4 +102,20 @@ test('toSql: a worker SIGKILLed mid-COPY leaves every row in the table exactly o
   const rerun = await input().toSql(table, { connection: url, ifExists: 'append', writeId, client });
   assert.deepEqual({ rows: rerun.rows, alreadyPublished: rerun.alreadyPublished }, { rows: 2 * ROWS_PER_FILE, alreadyPublished: true });
   await assert.rejects(input().toSql(table, { connection: url, client }), (error: unknown) => error instanceof PartitionError && error.code === 'WRITE_TARGET_EXISTS');
+});
+
+test('every writer hands back the schema metadata its partitions carry, beside what it wrote', async () => {
+  // What a producer reports that is not rows (scoreMany lists the slices it could not score here).
+  const tagged = input('small').mapPartitions((part: import('apache-arrow').Table) => {
+    part.schema.metadata.set('loom.test.report', JSON.stringify({ rows: part.numRows }));
+    return part;
+  });
+  const reports = (summary: { partitions: { metadata?: Record<string, string> }[] }) =>
+    summary.partitions.map((p) => JSON.parse(p.metadata?.['loom.test.report'] ?? 'null') as unknown);
+  const expected = [{ rows: SMALL_ROWS_PER_FILE }, { rows: SMALL_ROWS_PER_FILE }];
+  assert.deepEqual(reports(await tagged.toParquet(join(dir, 'tagged-parquet'), { client })), expected);
+  assert.deepEqual(reports(await tagged.toCsv(join(dir, 'tagged-csv'), { client })), expected);
+  assert.deepEqual(reports(await tagged.toSql(`${table}_tagged`, { connection: url, create: true, client })), expected);
+  const plain = await input('small').toParquet(join(dir, 'plain-parquet'), { client });
+  assert.ok(plain.partitions.every((p) => p.metadata === undefined || !('loom.test.report' in p.metadata)));
 });

@@ -109,6 +109,11 @@ test('scoreMany: injected spikes flagged, missing model and bad data reported, t
   const written = await scores.toParquet(join(dir, 'scores'), { client });
   assert.equal(written.rows, table.numRows);
   assert.equal(readdirSync(join(dir, 'scores')).filter((name) => name.endsWith('.parquet')).length, scores.npartitions);
+  // The failed slices come back with what the writer wrote, as they do with compute().
+  assert.deepEqual(scoreFailures(written).map((f) => [f.id, f.code]).sort(), [['f0.never-trained', 'MISSING_MODEL'], ['f1.mem', 'EMPTY_RANGE']]);
+  assert.equal(scoreStats(written).length, scores.npartitions);
+  const csv = await scores.filter((row: { anomaly: boolean }) => row.anomaly).toCsv(join(dir, 'anomalies'), { client });
+  assert.deepEqual(scoreFailures(csv).map((f) => f.id).sort(), ['f0.never-trained', 'f1.mem'], 'a filtered frame keeps its partitions\' reports');
 });
 
 test('scoreMany over PostgreSQL tables: one query per table per batch, the spike flagged', async () => {

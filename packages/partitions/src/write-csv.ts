@@ -5,7 +5,7 @@
 import { TimeUnit, type Table } from 'apache-arrow';
 import { PartitionError } from './errors.js';
 import { NANOS_PER_UNIT, writeColumns, type WriteColumn } from './write-columns.js';
-import { writePartitionFile, type FileWriteTarget, type PartitionFile } from './write-files.js';
+import { schemaMetadata, writePartitionFile, type FileWriteTarget, type PartitionFile } from './write-files.js';
 
 export interface CsvWriteOptions {
   /** One ASCII character other than a quote, CR or LF; default ','. */
@@ -29,7 +29,7 @@ export async function writeCsvPartition(table: Table, target: FileWriteTarget, o
   }
   const field = (text: string): string => (needsQuotes(text, delimiter) ? `"${text.replaceAll('"', '""')}"` : text);
   const formats = columns.map((column) => formatter(column));
-  return writePartitionFile(target, 'csv', async (handle) => {
+  return writePartitionFile(target, 'csv', schemaMetadata(table), async (handle) => {
     let text = header ? columns.map((column) => field(column.name)).join(delimiter) + lineTerminator : '';
     for (let row = 0; row < table.numRows; row++) {
       for (let c = 0; c < columns.length; c++) {

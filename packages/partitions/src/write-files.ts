@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { Table } from 'apache-arrow';
 import { PartitionError } from './errors.js';
 
 /** Where one partition's file goes; built by the client, carried in the task's arguments. */
@@ -25,6 +26,18 @@ export interface PartitionFile {
   path: string;
   rows: number;
   bytes: number;
+  /** The partition's Arrow schema metadata, when it has any (what a producer reports beside its rows). */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * A table's schema metadata as a plain object, or undefined when it has none. The writers hand it back with
+ * what they wrote: a partition's producer may report there what is not rows (scoreMany: the slices it could
+ * not score), and a file or a table has no place for it.
+ */
+export function schemaMetadata(table: Table): Record<string, string> | undefined {
+  const { metadata } = table.schema;
+  return metadata.size === 0 ? undefined : Object.fromEntries(metadata);
 }
 
 /** Temporary names start with a dot (hidden from readers' globs and from pyarrow's dataset discovery) and end in .tmp. */
@@ -50,6 +63,7 @@ export function partNumberWidth(npartitions: number): number {
 export async function writePartitionFile(
   target: FileWriteTarget,
   extension: string,
+  metadata: Record<string, string> | undefined,
   write: (handle: FileHandle, path: string) => Promise<number>,
 ): Promise<PartitionFile> {
   const name = partFileName(target, extension);
@@ -64,7 +78,7 @@ export async function writePartitionFile(
     handle = undefined;
     await rename(temporary, path);
     await syncDirectory(target.dir);
-    return { partition: target.index, path, rows, bytes: size };
+    return { partition: target.index, path, rows, bytes: size, ...(metadata === undefined ? {} : { metadata }) };
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await rm(temporary, { force: true });

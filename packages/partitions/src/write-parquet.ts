@@ -8,7 +8,7 @@ import type { SchemaElement } from 'hyparquet';
 import { fileWriter, parquetWrite } from 'hyparquet-writer';
 import { PartitionError } from './errors.js';
 import { NANOS_PER_UNIT, writeColumns, type WriteColumn } from './write-columns.js';
-import { writePartitionFile, type FileWriteTarget, type PartitionFile } from './write-files.js';
+import { schemaMetadata, writePartitionFile, type FileWriteTarget, type PartitionFile } from './write-files.js';
 
 export interface ParquetWriteOptions {
   /** 'SNAPPY' (default, as pyarrow) or 'UNCOMPRESSED'. */
@@ -29,7 +29,7 @@ export async function writeParquetPartition(table: Table, target: FileWriteTarge
   const columns = writeColumns(table, 'toParquet');
   const schema: SchemaElement[] = [{ name: 'root', num_children: columns.length }, ...columns.map(schemaElement)];
   const columnData = columns.map((column) => ({ name: column.name, data: columnValues(column, table.numRows), nullable: column.nullable }));
-  return writePartitionFile(target, 'parquet', async (_handle, path) => {
+  return writePartitionFile(target, 'parquet', schemaMetadata(table), async (_handle, path) => {
     // fileWriter appends to the temporary file by path, in 1 MB chunks as the encoder fills them (bounded
     // memory); writePartitionFile's handle is on the same file, so its fsync covers what was appended.
     parquetWrite({ writer: fileWriter(path), columnData, schema, codec: compression, rowGroupSize, createdBy: 'loom' });

@@ -10,6 +10,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { Table } from 'apache-arrow';
 import { withClient, type SqlOptions } from './sql.js';
 import { writeColumns, type WriteColumn } from './write-columns.js';
+import { schemaMetadata } from './write-files.js';
 import { copyFormatter, postgresType } from './write-sql-types.js';
 
 /** Where toSql writes; built by the client, carried in every task's arguments. */
@@ -32,6 +33,8 @@ export interface SqlPartitionWrite {
   partition: number;
   rows: number;
   columns: SqlColumn[];
+  /** The partition's Arrow schema metadata, when it has any (see schemaMetadata). */
+  metadata?: Record<string, string>;
 }
 
 /** The table that publishes are recorded in (in the target's schema): a publish whose id is there is done. */
@@ -73,7 +76,8 @@ export async function copySqlPartition(table: Table, target: SqlWriteTarget, ind
       throw error;
     }
   }, application);
-  return { partition: index, rows: table.numRows, columns: sqlColumns };
+  const metadata = schemaMetadata(table);
+  return { partition: index, rows: table.numRows, columns: sqlColumns, ...(metadata === undefined ? {} : { metadata }) };
 }
 
 export async function alreadyPublished(client: pg.Client, target: SqlWriteTarget): Promise<boolean> {

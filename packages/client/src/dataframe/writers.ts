@@ -42,6 +42,11 @@ export interface PartitionWritten {
   /** The file's path and size (file writers). */
   path?: string;
   bytes?: number;
+  /**
+   * The partition's Arrow schema metadata, when it has any: what its producer reported beside the rows, which
+   * a file or a table has no place for (scoreMany's failed slices: read them with scoreFailures(summary)).
+   */
+  metadata?: Record<string, string>;
 }
 
 export interface WriteSummary {
@@ -89,7 +94,7 @@ async function writeFiles(
   const tasks = partitions.map((partition, index) => task(partition, { dir: prepared.dir, writeId, index, width }));
   const files = (await client.computeDelayed(tasks)) as PartitionFile[];
   commitDirectory(prepared, files, writeId);
-  return { target: prepared.dir, partitions: files.map(({ partition, rows, path, bytes }) => ({ partition, rows, path, bytes })), rows: total(files) };
+  return { target: prepared.dir, partitions: files.map(({ partition, rows, path, bytes, metadata }) => ({ partition, rows, path, bytes, ...(metadata === undefined ? {} : { metadata }) })), rows: total(files) };
 }
 
 export async function writeSql(
@@ -112,7 +117,7 @@ export async function writeSql(
     throw error;
   }
   const rows = await publishSqlWrite(target, sqlOptions, staged, metaColumns);
-  return { target: shown, partitions: staged.map(({ partition, rows }) => ({ partition, rows })), rows };
+  return { target: shown, partitions: staged.map(({ partition, rows, metadata }) => ({ partition, rows, ...(metadata === undefined ? {} : { metadata }) })), rows };
 }
 
 function total(writes: readonly { rows: number }[]): number {

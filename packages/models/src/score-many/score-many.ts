@@ -69,18 +69,31 @@ export class ScoreFrame extends dataframe.DataFrame<Table> {
   }
 }
 
-/** The slices a score table (a partition, or ScoreFrame.compute()'s result) could not score, with reasons. */
-export function scoreFailures(table: Table): SliceFailure[] {
-  return parsed<SliceFailure[]>(table, SCORE_FAILURES_KEY) ?? [];
+/** What the writers return; its partitions carry each score partition's metadata. */
+type WriteSummary = dataframe.WriteSummary;
+
+/**
+ * The slices a score run could not score, with reasons: from a score table (a partition, or
+ * ScoreFrame.compute()'s result) or from what a writer returned (`await scores.toParquet(dir)`).
+ */
+export function scoreFailures(source: Table | WriteSummary): SliceFailure[] {
+  return metadataOf(source).flatMap((metadata) => parsed<SliceFailure[]>(metadata, SCORE_FAILURES_KEY) ?? []);
 }
 
-/** The task counters behind a score table: one entry per batch (compute()'s result), or the partition's own. */
-export function scoreStats(table: Table): ScoreBatchStats[] {
-  const stats = parsed<ScoreBatchStats | ScoreBatchStats[]>(table, SCORE_STATS_KEY);
-  return stats === undefined ? [] : Array.isArray(stats) ? stats : [stats];
+/** The task counters behind a score table or a write: one entry per batch, or a partition's own. */
+export function scoreStats(source: Table | WriteSummary): ScoreBatchStats[] {
+  return metadataOf(source).flatMap((metadata) => {
+    const stats = parsed<ScoreBatchStats | ScoreBatchStats[]>(metadata, SCORE_STATS_KEY);
+    return stats === undefined ? [] : Array.isArray(stats) ? stats : [stats];
+  });
 }
 
-function parsed<T>(table: Table, key: string): T | undefined {
-  const text = table.schema.metadata.get(key);
+function metadataOf(source: Table | WriteSummary): ReadonlyMap<string, string>[] {
+  if (source instanceof Table) return [source.schema.metadata];
+  return source.partitions.map((partition) => new Map(Object.entries(partition.metadata ?? {})));
+}
+
+function parsed<T>(metadata: ReadonlyMap<string, string>, key: string): T | undefined {
+  const text = metadata.get(key);
   return text === undefined ? undefined : (JSON.parse(text) as T);
 }
