@@ -6,13 +6,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-export async function startCeiling(responseBytes: number): Promise<{ url: string; stop: () => void }> {
+export async function startCeiling(responseBytes: number): Promise<{ url: string; pid: number | undefined; stop: () => void }> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--ceiling', String(responseBytes)]);
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message) => resolve(message as number));
     child.once('exit', (code) => reject(new Error(`the ceiling server exited with ${String(code)}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill() };
 }
 
 if (process.argv[2] === '--ceiling') {

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { fleetForecast, fleetStore, GROUP } from './serve-fleet.js';
 import { startCeiling } from './serve-ceiling.js';
+import { canPin, pin } from './cpu-pinning.js';
 import { fmt, printTable } from './table.js';
 
 const log = (message: string) => process.stderr.write(`[bench:serve] ${message}\n`);
@@ -27,6 +28,8 @@ const ROUNDS = Math.round(count('BENCH_SERVE_ROUNDS', 3));
 const CONNECTIONS = Math.round(count('BENCH_SERVE_CONNECTIONS', 10));
 const POINTS = Math.round(count('BENCH_SERVE_POINTS', 24));
 const DATA_DIR = process.env['BENCH_SERVE_DATA_DIR'] ?? fileURLToPath(new URL('../.data/serve', import.meta.url));
+/** The load generator (this process) runs on CPU 0, the server under test on CPU 1. */
+const SERVER_CPU = 1;
 const LOOM = fileURLToPath(new URL('../../packages/cli/dist/src/main.js', import.meta.url));
 
 interface Run {
@@ -60,6 +63,7 @@ function inferBody(ids: number[], row: number[]): string {
 
 async function startLoom(storeDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [LOOM, 'serve', '--store', storeDir, '--port', '0', '--max-memory', '4GiB'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOOM_LOG_LEVEL: 'warn' } });
+  pin(child.pid, SERVER_CPU);
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -74,6 +78,7 @@ async function startLoom(storeDir: string): Promise<{ url: string; stop: () => P
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg()[0] as number;
+  pin(process.pid, 0);
   const { store, cached } = await fleetStore(DATA_DIR, MODELS, log);
   log(`${cached ? 'cached' : 'new'} store of ${MODELS.toLocaleString('en')} models at ${store.dir}`);
   const inProcess: number[] = [];
@@ -86,7 +91,7 @@ async function main(): Promise<void> {
   inProcess.sort((a, b) => a - b);
 
   const loom = await startLoom(store.dir);
-  let ceiling: { url: string; stop: () => void } | undefined;
+  let ceiling: { url: string; pid: number | undefined; stop: () => void } | undefined;
   try {
     const started = performance.now();
     const ready = await fetch(`${loom.url}/v2/models/${GROUP}/ready`);
@@ -109,6 +114,7 @@ async function main(): Promise<void> {
     }
     log(`answers checked; cold load through the server ${coldLoad.toFixed(3)} s; running ${SECONDS} s per run with ${CONNECTIONS} connections`);
     ceiling = await startCeiling(singleResponseBytes);
+    pin(ceiling.pid, SERVER_CPU);
 
     // Saturation runs go round by round, each round Loom then the ceiling, so a slow spell of this shared
     // machine falls on both rather than on whichever ran in it.
@@ -138,7 +144,7 @@ async function main(): Promise<void> {
       rows.push([scenario.name, fmt(saturated[i]![0]!.rps), fmt(top.rps), fmt(top.p50, 2), fmt(top.p99, 2), fmt(offered), fmt(fixed.rps), fmt(fixed.p50, 2), fmt(fixed.p99, 2), String(failures)]);
     }
     printTable(
-      `bench:serve: ${MODELS.toLocaleString('en')} AR(${8}) models, ${POINTS} values per row, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s (load average ${loadAtStart.toFixed(1)} at start)`,
+      `bench:serve: ${MODELS.toLocaleString('en')} AR(${8}) models, ${POINTS} values per row, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS} s, ${canPin ? `autocannon on CPU 0, servers on CPU ${SERVER_CPU}` : 'not pinned to CPUs'} (load average ${loadAtStart.toFixed(1)} at start)`,
       ['scenario', 'first req/s', 'best req/s', 'p50 ms', 'p99 ms', 'offered req/s', 'achieved', 'p50 ms', 'p99 ms', 'failed'],
       rows,
     );
