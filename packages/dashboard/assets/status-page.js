@@ -28,7 +28,7 @@ export function renderStatus(main, state) {
         h('section', { class: 'card' }, h('h2', {}, 'Processing per worker', h('span', { class: 'note' }, 'tasks sent, by thread')), processing),
         h('section', { class: 'card' }, h('h2', {}, 'Throughput', h('span', { class: 'note' }, 'tasks / s')), chartBox)),
       h('div', { class: 'stack' },
-        h('section', { class: 'card stream' }, h('h2', {}, 'Task stream', h('span', { class: 'note', id: 'stream-note' }, 'one row per worker thread')), canvas),
+        h('section', { class: 'card stream' }, h('h2', {}, 'Task stream', h('span', { class: 'note', id: 'stream-note' }, 'rows: worker threads; strips: transfers (red), spill reads (orange), spill writes (brown)')), canvas),
         h('section', { class: 'card' }, h('h2', {}, 'Progress', h('span', { class: 'note' }, 'by task prefix')), progress),
         h('section', { class: 'card' }, h('h2', {}, 'Recent failures'), failures))));
 
@@ -73,7 +73,6 @@ export function renderStatus(main, state) {
         card.children[2].textContent = sub;
       });
 
-      const th = snapshot.thresholds;
       syncRows(memory, snapshot.workers, (worker) => worker.id, () => h('div', { class: 'bar-row' },
         h('span', { class: 'name' }),
         h('div', { class: 'track' }, h('span', { class: 'managed' }), h('span', { class: 'unmanaged' }), h('span', { class: 'spilled' }),
@@ -82,17 +81,23 @@ export function renderStatus(main, state) {
       (row, worker) => {
         const limit = worker.memoryLimit || 1;
         const pct = (value) => `${Math.min(100, (value / limit) * 100)}%`;
+        // The worker's own policy; a threshold it turned off (0) is not drawn.
+        const th = worker.thresholds ?? snapshot.thresholds;
+        const tick = (element, fraction) => {
+          element.style.left = `${fraction * 100}%`;
+          element.style.display = fraction > 0 ? '' : 'none';
+        };
         row.children[0].textContent = worker.name;
         row.children[0].title = worker.address;
         const track = row.children[1];
         track.children[0].style.width = pct(worker.managedBytes);
         track.children[1].style.width = pct(worker.unmanagedBytes);
         track.children[2].style.width = pct(worker.spilledBytes);
-        track.children[3].style.left = `${th.spill * 100}%`;
-        track.children[4].style.left = `${th.pause * 100}%`;
-        track.children[5].style.left = `${th.terminate * 100}%`;
+        tick(track.children[3], th.spill);
+        tick(track.children[4], th.pause);
+        tick(track.children[5], th.terminate);
         row.children[2].textContent = `${bytes(worker.rssBytes)} / ${bytes(worker.memoryLimit)}`;
-        row.classList.toggle('near', worker.rssBytes >= th.target * limit);
+        row.classList.toggle('near', th.target > 0 && worker.rssBytes >= th.target * limit);
         row.classList.toggle('paused', worker.paused);
         row.dataset.workerId = worker.id;
         row.dataset.managed = String(worker.managedBytes);

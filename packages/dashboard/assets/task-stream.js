@@ -1,17 +1,26 @@
-// The task stream: one row per worker thread, one rectangle per task coloured by its kind, errors in black.
-// Workers report when a result arrived and how long the run took, not which thread ran it, so rows are packed
-// here: a task takes the first row of its worker that is free at its start. At most `capacity` rectangles are
-// kept (the oldest dropped) and drawing is one canvas, so a page open all day holds a bounded amount.
+// The task stream: one row per worker thread, one rectangle per task coloured by its kind, errors in black;
+// above each worker's rows a thin strip of what it moved besides (inputs fetched from peers in red, spilled
+// results read back in orange, written to disk in brown), as Dask draws transfers and disk reads. Workers report
+// when a result arrived and how long the run took, not which thread ran it, so rows are packed here: a task
+// takes the first row of its worker that is free at its start. At most `capacity` rectangles are kept (the
+// oldest dropped) and drawing is one canvas, so a page open all day holds a bounded amount.
 import { colourOf } from './format.js';
 
 const FIELDS = 6;
 const WINDOW_MS = 15_000;
+/** Packed event kinds (TASK_EVENT_KINDS in snapshot.ts): 0 compute, 1 error, then what workers move. */
+const KIND_ERROR = 1;
+const ACTIVITY_COLOURS = { 2: '--transfer', 3: '--spill-read', 4: '--spill-write' };
+/** Pixels of the strip over a worker's rows where its transfers and spill I/O are drawn. */
+const STRIP = 4;
 
 export class TaskStream {
   constructor(capacity) {
     this.capacity = capacity;
     /** { worker, prefix, start, stop, error } in server milliseconds, oldest first. */
     this.tasks = [];
+    /** { worker, kind, start, stop }: transfers and spill I/O, kept apart so they take no task row. */
+    this.moves = [];
     this.nowMs = 0;
     this.errors = 0;
     this.total = 0;
@@ -20,19 +29,27 @@ export class TaskStream {
   add(packed, snapshot, replace) {
     if (replace) {
       this.tasks = [];
+      this.moves = [];
       this.errors = 0;
     }
     const { rows, workers, prefixes } = packed;
     for (let i = 0; i < rows.length; i += FIELDS) {
       const start = snapshot.atMs - rows[i + 3];
-      const error = rows[i + 5] === 1;
-      this.tasks.push({ worker: workers[rows[i + 1]], prefix: prefixes[rows[i + 2]], start, stop: start + rows[i + 4], error });
+      const kind = rows[i + 5];
+      const worker = workers[rows[i + 1]];
+      if (kind in ACTIVITY_COLOURS) {
+        this.moves.push({ worker, kind, start, stop: start + rows[i + 4] });
+        continue;
+      }
+      const error = kind === KIND_ERROR;
+      this.tasks.push({ worker, prefix: prefixes[rows[i + 2]], start, stop: start + rows[i + 4], error });
       this.total += 1;
       if (error) this.errors += 1;
     }
     if (this.tasks.length > this.capacity) {
       for (const dropped of this.tasks.splice(0, this.tasks.length - this.capacity)) if (dropped.error) this.errors -= 1;
     }
+    if (this.moves.length > this.capacity) this.moves.splice(0, this.moves.length - this.capacity);
     this.nowMs = snapshot.atMs;
   }
 
@@ -40,14 +57,16 @@ export class TaskStream {
   draw(canvas, workers) {
     const lanesOf = new Map();
     let lanes = 0;
-    for (const worker of workers) {
-      lanesOf.set(worker.id, { first: lanes, count: worker.nthreads, ends: new Array(worker.nthreads).fill(-Infinity) });
+    for (const [index, worker] of workers.entries()) {
+      lanesOf.set(worker.id, { first: lanes, index, count: worker.nthreads, ends: new Array(worker.nthreads).fill(-Infinity) });
       lanes += worker.nthreads;
     }
     const laneHeight = Math.max(8, Math.min(22, Math.floor(260 / Math.max(1, lanes))));
+    // Each worker's block starts with its strip: rows of worker w begin below w + 1 strips.
+    const rowTop = (worker, lane) => (worker.first + lane) * laneHeight + (worker.index + 1) * STRIP;
     const ratio = window.devicePixelRatio || 1;
     const width = canvas.clientWidth || 600;
-    const height = Math.max(60, lanes * laneHeight + 20);
+    const height = Math.max(60, lanes * laneHeight + workers.length * STRIP + 20);
     if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
       canvas.width = Math.round(width * ratio);
       canvas.height = Math.round(height * ratio);
@@ -60,7 +79,18 @@ export class TaskStream {
     const from = this.nowMs - WINDOW_MS;
     const x = (ms) => ((ms - from) / WINDOW_MS) * width;
     context.fillStyle = styles.getPropertyValue('--line');
-    for (let lane = 1; lane < lanes; lane++) context.fillRect(0, lane * laneHeight, width, 1);
+    for (const worker of lanesOf.values()) {
+      for (let lane = worker.index === 0 ? 1 : 0; lane < worker.count; lane++) context.fillRect(0, rowTop(worker, lane) - (lane === 0 ? STRIP : 0), width, 1);
+    }
+    let moved = 0;
+    for (const move of this.moves) {
+      const worker = lanesOf.get(move.worker);
+      if (worker === undefined || move.stop < from) continue;
+      const left = x(move.start);
+      context.fillStyle = styles.getPropertyValue(ACTIVITY_COLOURS[move.kind]);
+      context.fillRect(left, rowTop(worker, 0) - STRIP, Math.max(1.5, x(move.stop) - left), STRIP - 1);
+      moved += 1;
+    }
     let drawn = 0;
     for (const task of this.tasks) {
       const worker = lanesOf.get(task.worker);
@@ -70,7 +100,7 @@ export class TaskStream {
       worker.ends[lane] = task.stop;
       if (task.stop < from) continue;
       const left = x(task.start);
-      const top = (worker.first + lane) * laneHeight + 2;
+      const top = rowTop(worker, lane) + 2;
       const w = Math.max(1.5, x(task.stop) - left);
       context.fillStyle = task.error ? styles.getPropertyValue('--error-fill') : colourOf(task.prefix);
       context.fillRect(left, top, w, laneHeight - 4);
@@ -88,5 +118,6 @@ export class TaskStream {
     canvas.dataset.drawn = String(drawn);
     canvas.dataset.errors = String(this.errors);
     canvas.dataset.total = String(this.total);
+    canvas.dataset.moves = String(moved);
   }
 }

@@ -20,7 +20,7 @@ export function renderWorkers(main, state) {
           cells[1].textContent = worker.address;
           cells[2].textContent = String(worker.nthreads);
           cells[3].textContent = Object.entries(worker.resources).map(([name, amount]) => `${name}=${amount}`).join(', ') || '—';
-          cells[4].replaceChildren(memoryBar(worker, snapshot.thresholds));
+          cells[4].replaceChildren(memoryBar(worker, worker.thresholds ?? snapshot.thresholds));
           cells[5].textContent = bytes(worker.managedBytes);
           cells[6].textContent = bytes(worker.spilledBytes);
           cells[7].textContent = count(worker.processing);
@@ -39,7 +39,7 @@ function memoryBar(worker, thresholds) {
   return h('div', { class: 'track mini', title: `${bytes(worker.rssBytes)} of ${bytes(worker.memoryLimit)}` },
     h('span', { class: 'managed', style: { width: pct(worker.managedBytes) } }),
     h('span', { class: 'unmanaged', style: { width: pct(worker.unmanagedBytes) } }),
-    h('i', { class: 'tick pause', style: { left: `${thresholds.pause * 100}%` } }));
+    ...(thresholds.pause > 0 ? [h('i', { class: 'tick pause', style: { left: `${thresholds.pause * 100}%` } })] : []));
 }
 
 function statePill(worker) {
@@ -73,7 +73,8 @@ export function renderWorker(main, state, id) {
       syncRows(stats, [
         ['memory', 'Memory (RSS)', bytes(w.rssBytes), `of ${bytes(w.memoryLimit)}`],
         ['managed', 'Managed', bytes(w.managedBytes), `${count(w.inMemory)} results`],
-        ['spilled', 'Spilled', bytes(w.spilledBytes), ''],
+        ['spilled', 'Spilled', bytes(w.spilledBytes), `${bytes(w.spillWriteBytesTotal)} written, ${bytes(w.spillReadBytesTotal)} read back in all`],
+        ['transfers', 'Transfers', bytes(w.transferIncomingBytesTotal), `fetched from peers; ${bytes(w.transferOutgoingBytesTotal)} sent`],
         ['processing', 'Processing', count(w.processing), w.paused ? 'paused' : 'running'],
       ], ([key]) => key, () => h('div', { class: 'card stat' }, h('div', { class: 'label' }), h('div', { class: 'value' }), h('div', { class: 'sub' })),
       (card, [, label, value, sub]) => {
@@ -86,7 +87,7 @@ export function renderWorker(main, state, id) {
           row.children[0].replaceChildren(h('span', { class: 'swatch', style: { display: 'inline-block', width: '10px', height: '10px', borderRadius: '3px', marginRight: '6px', background: colourOf(task.prefix) } }), names.get(task.prefix) ?? task.prefix.slice(0, 12));
           row.children[1].textContent = new Date(task.stopMs).toLocaleTimeString();
           row.children[2].textContent = `${(task.stopMs - task.startMs).toFixed(1)} ms`;
-          row.children[3].replaceChildren(task.kind === 'error' ? h('span', { class: 'pill bad' }, 'error') : h('span', { class: 'pill ok' }, 'ok'));
+          row.children[3].replaceChildren(task.kind === 'error' ? h('span', { class: 'pill bad' }, 'error') : task.kind === 'compute' ? h('span', { class: 'pill ok' }, 'ok') : h('span', { class: 'pill' }, task.kind));
         });
       syncRows(failures, detail.failures.slice().reverse(), (failure) => String(failure.seq), () => h('li', {}, h('span', { class: 'code' }), h('span', { class: 'message' })),
         (item, failure) => {

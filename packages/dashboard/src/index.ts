@@ -13,6 +13,7 @@ export { SnapshotFeed, EVENT_FIELDS, type FeedOptions, type FeedUpdate, type Pac
 export { PrometheusMetrics } from './prometheus-metrics.js';
 export {
   TASK_STATES,
+  TASK_EVENT_KINDS,
   emptyStateCounts,
   type TaskStateName,
   type DashboardSource,

@@ -59,6 +59,33 @@ export class PrometheusMetrics {
     perWorker(registers, 'loom_worker_threads', 'Worker task threads', current, (worker) => worker.nthreads);
     perWorker(registers, 'loom_worker_paused', '1 while the worker starts no new tasks because of memory pressure', current, (worker) => (worker.paused ? 1 : 0));
     perWorker(registers, 'loom_worker_last_seen_seconds', 'Seconds since the worker last reported to the scheduler', current, (worker) => worker.lastSeenMsAgo / 1000);
+    new Counter({
+      name: 'loom_worker_spill_bytes_total',
+      help: 'Bytes of results a worker wrote to spill files (activity="disk_write") and read back (activity="disk_read")',
+      labelNames: ['worker', 'activity'],
+      registers,
+      collect() {
+        this.reset();
+        for (const worker of current().workers) {
+          this.inc({ worker: worker.name, activity: 'disk_write' }, worker.spillWriteBytesTotal);
+          this.inc({ worker: worker.name, activity: 'disk_read' }, worker.spillReadBytesTotal);
+        }
+      },
+    });
+    perWorkerCounter(registers, 'loom_worker_transfer_incoming_bytes_total', 'Bytes of task inputs a worker fetched from other workers', current, (worker) => worker.transferIncomingBytesTotal);
+    perWorkerCounter(registers, 'loom_worker_transfer_outgoing_bytes_total', 'Bytes of results a worker sent to other workers and to clients', current, (worker) => worker.transferOutgoingBytesTotal);
+    new Gauge({
+      name: 'loom_worker_memory_threshold_ratio',
+      help: 'A worker\'s memory thresholds as fractions of its limit (0: off): target (spill), spill (by RSS), pause, terminate',
+      labelNames: ['worker', 'threshold'],
+      registers,
+      collect() {
+        this.reset();
+        for (const worker of current().workers) {
+          for (const threshold of ['target', 'spill', 'pause', 'terminate'] as const) this.set({ worker: worker.name, threshold }, worker.thresholds[threshold]);
+        }
+      },
+    });
     new Gauge({
       name: 'loom_worker_tasks',
       help: 'Tasks per worker, by state: processing (sent and not reported back), memory (results it holds)',
@@ -94,6 +121,25 @@ function counter(registers: Registry[], name: string, help: string, value: () =>
     collect() {
       this.reset();
       this.inc(value());
+    },
+  });
+}
+
+function perWorkerCounter(
+  registers: Registry[],
+  name: string,
+  help: string,
+  current: () => Omit<DashboardSnapshot, 'tasksPerSecond'>,
+  value: (worker: DashboardSnapshot['workers'][number]) => number,
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames: ['worker'],
+    registers,
+    collect() {
+      this.reset();
+      for (const worker of current().workers) this.inc({ worker: worker.name }, value(worker));
     },
   });
 }

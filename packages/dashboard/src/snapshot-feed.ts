@@ -3,7 +3,7 @@
 // writes the same bytes to every open event stream. JSON readers get the latest snapshot, refreshed at most
 // once per interval however many ask. A viewer whose session ended, or who reads too slowly, is disconnected.
 import type { ServerResponse } from 'node:http';
-import type { DashboardSnapshot, DashboardSource, SnapshotLimits, TaskEvent, TaskFailureView } from './snapshot.js';
+import { TASK_EVENT_KINDS, type DashboardSnapshot, type DashboardSource, type SnapshotLimits, type TaskEvent, type TaskFailureView } from './snapshot.js';
 
 export interface FeedOptions {
   /** Milliseconds between updates (default 250: four a second). */
@@ -19,7 +19,7 @@ export interface FeedOptions {
 export interface PackedEvents {
   workers: string[];
   prefixes: string[];
-  /** Per event: seq, worker index, prefix index, start (ms before `atMs`), duration ms, kind (0 compute, 1 error). */
+  /** Per event: seq, worker index, prefix index, start (ms before `atMs`), duration ms, kind (index in TASK_EVENT_KINDS). */
   rows: number[];
   /** Events that finished in the interval but were not sent (more than eventsPerUpdate). */
   dropped: number;
@@ -172,7 +172,7 @@ function pack(events: readonly TaskEvent[], atMs: number, dropped: number): Pack
     if (w === undefined) workerIndex.set(event.worker, (w = workers.push(event.worker) - 1));
     let p = prefixIndex.get(event.prefix);
     if (p === undefined) prefixIndex.set(event.prefix, (p = prefixes.push(event.prefix) - 1));
-    rows.push(event.seq, w, p, round2(atMs - event.startMs), round2(event.stopMs - event.startMs), event.kind === 'error' ? 1 : 0);
+    rows.push(event.seq, w, p, round2(atMs - event.startMs), round2(event.stopMs - event.startMs), TASK_EVENT_KINDS.indexOf(event.kind));
   }
   return { workers, prefixes, rows, dropped };
 }

@@ -6,7 +6,7 @@
 export const TASK_STATES = ['released', 'waiting', 'queued', 'no-worker', 'processing', 'memory', 'erred', 'forgotten'] as const;
 export type TaskStateName = (typeof TASK_STATES)[number];
 
-/** Memory fractions of a worker's limit (the worker's defaults; workers do not report their own yet). */
+/** Memory fractions of a worker's limit, as the worker reports them (0 where a threshold is off). */
 export interface MemoryThresholds {
   target: number;
   spill: number;
@@ -35,6 +35,13 @@ export interface WorkerView {
   inMemory: number;
   /** Milliseconds since its last message (heartbeat or report). */
   lastSeenMsAgo: number;
+  /** Its memory policy (the worker defaults for a worker that does not report one). */
+  thresholds: MemoryThresholds;
+  /** Byte totals since it started: results written to and read back from spill, fetched from and sent to peers. */
+  spillWriteBytesTotal: number;
+  spillReadBytesTotal: number;
+  transferIncomingBytesTotal: number;
+  transferOutgoingBytesTotal: number;
 }
 
 export interface PrefixView {
@@ -50,15 +57,20 @@ export interface PrefixView {
   dependsOn: string[];
 }
 
-export type TaskEventKind = 'compute' | 'error';
+/** The order is the wire's: a packed event's kind is its index here. */
+export const TASK_EVENT_KINDS = ['compute', 'error', 'transfer', 'spill-read', 'spill-write'] as const;
+export type TaskEventKind = (typeof TASK_EVENT_KINDS)[number];
 
-/** One rectangle of the task stream: a task that finished (or failed) on a worker. */
+/**
+ * One rectangle of the task stream: a task that finished (or failed) on a worker, or a transfer or spill read or
+ * write there (whose `prefix` is its kind).
+ */
 export interface TaskEvent {
   /** Increases by one per event, across the whole run: a viewer asks for events after the last it has. */
   seq: number;
   worker: string;
   prefix: string;
-  /** Epoch milliseconds: the report's arrival minus the run time the worker measured. */
+  /** Epoch milliseconds: the report's arrival minus the run time the worker measured (or the span's start). */
   startMs: number;
   stopMs: number;
   kind: TaskEventKind;
@@ -98,6 +110,7 @@ export interface DashboardSnapshot {
   tasksPerSecond: number;
   totals: ClusterTotals;
   taskCounts: Record<TaskStateName, number>;
+  /** The first worker's (all workers of a cluster usually share them); the worker defaults with no worker. */
   thresholds: MemoryThresholds;
   workers: WorkerView[];
   /** How many workers there are beyond `workers` (the list is capped). */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { parsePrometheusText as parsePrometheusTextFormat } from '@loom/testing';
 import { startDashboard, type DashboardHandle } from '../src/index.js';
-import { FakeSource } from './fake-source.js';
+import { fakeWorker, FakeSource } from './fake-source.js';
 
 const TOKEN = `token-${process.pid}-${Date.now()}`;
 const handles: DashboardHandle[] = [];
@@ -90,7 +90,7 @@ test('an event stream of a session closes when the session is logged out', async
 
 test('viewers share one snapshot per interval, and each task event reaches each viewer once', async () => {
   const { source, at } = await start();
-  source.workers = [{ id: 'w1', name: 'w1', address: 'a', nthreads: 1, resources: {}, memoryLimit: 1, managedBytes: 0, unmanagedBytes: 0, spilledBytes: 0, rssBytes: 0, paused: false, closing: false, processing: 0, inMemory: 0, lastSeenMsAgo: 0 }];
+  source.workers = [fakeWorker({ id: 'w1' })];
   const producer = setInterval(() => source.addEvent(), 5);
   const viewers = 5;
   const seqs = await Promise.all(Array.from({ length: viewers }, async () => {
@@ -139,11 +139,26 @@ test('without a token, a request naming another host is refused (DNS rebinding)'
 
 test('/metrics is Prometheus text a parser reads, with every worker', async () => {
   const source = new FakeSource();
-  source.workers = Array.from({ length: 700 }, (_, i) => ({ id: `w${i}`, name: `w${i}`, address: 'a', nthreads: 2, resources: {}, memoryLimit: 100, managedBytes: i, unmanagedBytes: 1, spilledBytes: 2, rssBytes: i + 1, paused: i === 3, closing: false, processing: 1, inMemory: i, lastSeenMsAgo: 10 }));
+  source.workers = Array.from({ length: 700 }, (_, i) => fakeWorker({
+    id: `w${i}`, nthreads: 2, memoryLimit: 100, managedBytes: i, unmanagedBytes: 1, spilledBytes: 2, rssBytes: i + 1, paused: i === 3, processing: 1, inMemory: i, lastSeenMsAgo: 10,
+    spillWriteBytesTotal: 10 * i, spillReadBytesTotal: 5 * i, transferIncomingBytesTotal: 3 * i, transferOutgoingBytesTotal: 7 * i,
+    thresholds: { target: 0.5, spill: 0.7, pause: i === 5 ? 0 : 0.8, terminate: 0.95 },
+  }));
   const { at } = await start({ source });
   const families = parsePrometheusTextFormat(await (await fetch(at('/metrics'))).text());
   const memory = families.find((family) => family.name === 'loom_worker_memory_bytes')!;
   assert.equal(memory.metrics.length, 700 * 3, 'beyond the pages\' cap of 512 workers');
   assert.equal(memory.metrics.find((metric) => metric.labels?.['worker'] === 'w9' && metric.labels['type'] === 'managed')?.value, '9');
   assert.equal(families.find((family) => family.name === 'loom_scheduler_workers')!.metrics[0]!.value, '700');
+  const sample = (name: string, labels: Record<string, string>) =>
+    families.find((family) => family.name === name)?.metrics.find((metric) => Object.entries(labels).every(([k, v]) => metric.labels?.[k] === v))?.value;
+  assert.equal(families.find((family) => family.name === 'loom_worker_spill_bytes_total')?.type, 'COUNTER');
+  assert.deepEqual(
+    [sample('loom_worker_spill_bytes_total', { worker: 'w9', activity: 'disk_write' }), sample('loom_worker_spill_bytes_total', { worker: 'w9', activity: 'disk_read' })],
+    ['90', '45'],
+  );
+  assert.equal(sample('loom_worker_transfer_incoming_bytes_total', { worker: 'w9' }), '27');
+  assert.equal(sample('loom_worker_transfer_outgoing_bytes_total', { worker: 'w9' }), '63');
+  assert.equal(sample('loom_worker_memory_threshold_ratio', { worker: 'w9', threshold: 'target' }), '0.5');
+  assert.equal(sample('loom_worker_memory_threshold_ratio', { worker: 'w5', threshold: 'pause' }), '0', 'a threshold turned off');
 });

@@ -1,6 +1,16 @@
 // A DashboardSource with figures a test sets directly, for server tests without a cluster.
 import { emptyStateCounts, type DashboardSource, type DashboardSnapshot, type SnapshotLimits, type TaskEvent, type TaskFailureView, type WorkerView } from '../src/index.js';
 
+/** A worker view with every figure zero (or the defaults) except those given. */
+export function fakeWorker(fields: Partial<WorkerView> & { id: string }): WorkerView {
+  return {
+    name: fields.id, address: 'a', nthreads: 1, resources: {}, memoryLimit: 1, managedBytes: 0, unmanagedBytes: 0, spilledBytes: 0, rssBytes: 0,
+    paused: false, closing: false, processing: 0, inMemory: 0, lastSeenMsAgo: 0, thresholds: { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 },
+    spillWriteBytesTotal: 0, spillReadBytesTotal: 0, transferIncomingBytesTotal: 0, transferOutgoingBytesTotal: 0,
+    ...fields,
+  };
+}
+
 export class FakeSource implements DashboardSource {
   workers: WorkerView[] = [];
   events: TaskEvent[] = [];

@@ -60,7 +60,7 @@ export async function runScheduler(argv: string[]): Promise<void> {
   if (!values['no-dashboard']) {
     const explicitPort = values['dashboard-port'] !== undefined;
     dashboard = await startDashboard({
-      source: new SchedulerDashboardSource(scheduler.state, (workerId) => scheduler.workerLastSeen(workerId)),
+      source: new SchedulerDashboardSource(scheduler.state, (workerId) => scheduler.workerTelemetry(workerId)),
       host: options.host ?? '127.0.0.1',
       port: explicitPort ? parsePort(values['dashboard-port']!, '--dashboard-port') : DEFAULT_DASHBOARD_PORT,
       // Like Dask: the default port taken (another cluster on this machine) moves the dashboard, an explicit one fails.

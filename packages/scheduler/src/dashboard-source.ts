@@ -14,8 +14,9 @@ import type {
 } from '@loom/dashboard';
 import type { SchedulerState } from './scheduler-state.js';
 import type { TaskPrefix } from './task-state.js';
+import { NO_IO, type WorkerTelemetry, type WorkerThresholds } from './worker-telemetry.js';
 
-/** The worker's defaults (@loom/worker memory-manager.ts); workers do not report their own thresholds yet. */
+/** The worker's defaults (@loom/worker memory-manager.ts), for a worker that does not report its own. */
 const WORKER_DEFAULT_THRESHOLDS: MemoryThresholds = { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 };
 /** A kind of task stays on the pages this long after its last live task is gone, so its bar can show it finished. */
 const KEEP_IDLE_PREFIX_MS = 60_000;
@@ -26,8 +27,8 @@ export class SchedulerDashboardSource implements DashboardSource {
 
   constructor(
     private readonly state: SchedulerState,
-    /** Epoch milliseconds of a worker's last message, from the shell. */
-    private readonly lastSeen: (workerId: string) => number | undefined,
+    /** A worker's last message time, thresholds and I/O totals, from the shell. */
+    private readonly telemetry: (workerId: string) => WorkerTelemetry | undefined,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -47,6 +48,8 @@ export class SchedulerDashboardSource implements DashboardSource {
       spilledBytes += metrics.spilledBytes;
       rssBytes += metrics.rssBytes;
       if (workers.length >= limits.workers) continue;
+      const telemetry = this.telemetry(worker.id);
+      const io = telemetry?.io ?? NO_IO;
       workers.push({
         id: worker.id,
         name: worker.name,
@@ -62,7 +65,12 @@ export class SchedulerDashboardSource implements DashboardSource {
         closing: worker.closing,
         processing: worker.processing.size,
         inMemory: worker.hasWhat.size,
-        lastSeenMsAgo: Math.max(0, atMs - (this.lastSeen(worker.id) ?? atMs)),
+        lastSeenMsAgo: Math.max(0, atMs - (telemetry?.lastSeen ?? atMs)),
+        thresholds: thresholdsView(telemetry?.thresholds),
+        spillWriteBytesTotal: io.spillWriteBytesTotal,
+        spillReadBytesTotal: io.spillReadBytesTotal,
+        transferIncomingBytesTotal: io.transferIncomingBytesTotal,
+        transferOutgoingBytesTotal: io.transferOutgoingBytesTotal,
       });
     }
     const taskCounts: Record<TaskStateName, number> = { released: 0, waiting: 0, queued: 0, 'no-worker': 0, processing: 0, memory: 0, erred: 0, forgotten: 0 };
@@ -103,7 +111,7 @@ export class SchedulerDashboardSource implements DashboardSource {
         computeSecondsTotal,
       },
       taskCounts,
-      thresholds: WORKER_DEFAULT_THRESHOLDS,
+      thresholds: workers[0]?.thresholds ?? WORKER_DEFAULT_THRESHOLDS,
       workers,
       workersOmitted: this.state.workers.size - workers.length,
       prefixes,
@@ -115,7 +123,8 @@ export class SchedulerDashboardSource implements DashboardSource {
     return this.state.activity.eventsAfter(afterSeq, limit).map((event) => ({
       seq: event.seq,
       worker: event.worker,
-      prefix: event.prefix.functionId,
+      // Transfers and spill I/O belong to no task: their kind stands in for the prefix (and its colour).
+      prefix: event.prefix?.functionId ?? event.kind,
       startMs: event.startMs,
       stopMs: event.stopMs,
       kind: event.kind,
@@ -133,6 +142,12 @@ export class SchedulerDashboardSource implements DashboardSource {
       message: failure.message,
     }));
   }
+}
+
+function thresholdsView(thresholds: WorkerThresholds | undefined): MemoryThresholds {
+  if (thresholds === undefined) return WORKER_DEFAULT_THRESHOLDS;
+  const off = (fraction: number | false): number => (fraction === false ? 0 : fraction);
+  return { target: off(thresholds.target), spill: off(thresholds.spill), pause: off(thresholds.pause), terminate: off(thresholds.terminate) };
 }
 
 function liveCount(prefix: TaskPrefix): number {

@@ -33,6 +33,9 @@ import { SchedulerState } from './scheduler-state.js';
 import type { FunctionDefinition } from './task-state.js';
 import { stimuliFromWorkerReport, type Instruction, type NewTask, type StimulusEvent } from './stimuli.js';
 import {
+  ioTotalsFromWire, NO_IO, recordWorkerActivity, thresholdsFromWire, type WorkerIoTotals, type WorkerTelemetry, type WorkerThresholds,
+} from './worker-telemetry.js';
+import {
   computeTaskToWire,
   functionFromWire,
   functionToWire,
@@ -72,13 +75,15 @@ export interface SchedulerHandle {
 type WorkerCall = ServerDuplexStream<loom.v1.WorkerToScheduler, loom.v1.ISchedulerToWorker>;
 type ClientCall = ServerDuplexStream<loom.v1.ClientToScheduler, loom.v1.ISchedulerToClient>;
 
-class WorkerLink {
+class WorkerLink implements WorkerTelemetry {
   readonly knownFunctions = new Set<string>();
   readonly outbox = new Outbox<loom.v1.ISchedulerToWorker>();
   lastSeen = Date.now();
+  io: WorkerIoTotals = NO_IO;
   constructor(
     readonly id: string,
     readonly call: WorkerCall,
+    readonly thresholds: WorkerThresholds | undefined,
   ) {}
 }
 
@@ -160,9 +165,9 @@ export class SchedulerServer implements SchedulerHandle {
     return this.log;
   }
 
-  /** Epoch milliseconds of the worker's last message (the dashboard's "last heartbeat"). */
-  workerLastSeen(workerId: string): number | undefined {
-    return this.workerLinks.get(workerId)?.lastSeen;
+  /** The worker's last message time, thresholds and I/O totals (the dashboard's), if it is connected. */
+  workerTelemetry(workerId: string): WorkerTelemetry | undefined {
+    return this.workerLinks.get(workerId);
   }
 
   async start(): Promise<this> {
@@ -320,7 +325,7 @@ export class SchedulerServer implements SchedulerHandle {
       call.emit('error', { code: status.ALREADY_EXISTS, details: `a worker named '${id}' is already connected` });
       return undefined;
     }
-    const link = new WorkerLink(id, call);
+    const link = new WorkerLink(id, call, thresholdsFromWire(hello.thresholds));
     this.workerLinks.set(id, link);
     call.write({
       welcome: {
@@ -338,6 +343,10 @@ export class SchedulerServer implements SchedulerHandle {
 
   private onWorkerMessage(link: WorkerLink, message: loom.v1.WorkerToScheduler): void {
     link.lastSeen = Date.now();
+    if (message.metrics) {
+      link.io = ioTotalsFromWire(message.metrics);
+      recordWorkerActivity(this.state.activity, link.id, message.metrics, link.lastSeen);
+    }
     for (const stimulus of stimuliFromWorkerReport(link.id, workerReportFromWire(message))) {
       if (stimulus.type === 'worker-closing') this.log.info({ worker: link.id, handedBack: stimulus.handedBack.length }, 'worker closing');
       this.handle(stimulus);

@@ -4,12 +4,15 @@
 // out what they need on their own timer.
 import type { TaskPrefix } from './task-state.js';
 
-export type TaskEventKind = 'compute' | 'error';
+/** What a worker moves besides running tasks (reported with its heartbeat). */
+export type ActivityKind = 'transfer' | 'spill-read' | 'spill-write';
+export type TaskEventKind = 'compute' | 'error' | ActivityKind;
 
 export interface TaskEventRecord {
   seq: number;
   worker: string;
-  prefix: TaskPrefix;
+  /** The task's kind; undefined for transfers and spill I/O, which belong to no task. */
+  prefix: TaskPrefix | undefined;
   startMs: number;
   stopMs: number;
   kind: TaskEventKind;
@@ -30,6 +33,8 @@ export const DEFAULT_EVENT_CAPACITY = 8192;
 const FAILURE_CAPACITY = 64;
 /** A failure's rectangle is drawn this wide (the worker does not report how long a failed run took). */
 const FAILURE_WIDTH_MS = 1;
+/** Event kinds as stored in the ring, indexed by their number. */
+const KINDS: readonly TaskEventKind[] = ['compute', 'error', 'transfer', 'spill-read', 'spill-write'];
 const KIND_COMPUTE = 0;
 const KIND_ERROR = 1;
 
@@ -75,6 +80,11 @@ export class TaskActivity {
     this.failureCount += 1;
   }
 
+  /** A transfer or a spill read or write on `worker`, from `startMs` to `stopMs`. */
+  workerActivity(worker: string, kind: ActivityKind, startMs: number, stopMs: number): void {
+    this.push(worker, undefined, startMs, stopMs, KINDS.indexOf(kind));
+  }
+
   get newestSeq(): number {
     return this.lastSeq;
   }
@@ -89,10 +99,10 @@ export class TaskActivity {
       events.push({
         seq,
         worker: this.workers[slot]!,
-        prefix: this.prefixes[slot]!,
+        prefix: this.prefixes[slot],
         startMs: this.starts[slot]!,
         stopMs: this.stops[slot]!,
-        kind: this.kinds[slot] === KIND_ERROR ? 'error' : 'compute',
+        kind: KINDS[this.kinds[slot]!]!,
       });
     }
     return events;
@@ -106,7 +116,7 @@ export class TaskActivity {
     return failures;
   }
 
-  private push(worker: string, prefix: TaskPrefix, startMs: number, stopMs: number, kind: number): number {
+  private push(worker: string, prefix: TaskPrefix | undefined, startMs: number, stopMs: number, kind: number): number {
     const seq = ++this.lastSeq;
     const slot = (seq - 1) % this.capacity;
     this.workers[slot] = worker;

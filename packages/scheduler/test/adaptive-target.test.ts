@@ -111,7 +111,7 @@ test('the GPU group at zero workers is asked for one when GPU work waits', () =>
 test('GET /api/v1/adaptive answers with the token and refuses without it', async () => {
   const { state } = clusterWithGpuBacklog();
   const dashboard = await startDashboard({
-    source: new SchedulerDashboardSource(state, () => Date.now()),
+    source: new SchedulerDashboardSource(state, () => undefined),
     port: 0,
     token: 'secret-token',
     routes: { adaptive: adaptiveRoute(state) },

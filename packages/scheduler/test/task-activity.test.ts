@@ -15,7 +15,20 @@ test('the ring keeps the newest events, in order, and readers page through it by
   assert.deepEqual(activity.eventsAfter(0, 2).map((event) => event.seq), [19, 20], 'the newest when capped');
   assert.deepEqual(activity.eventsAfter(20, 100), []);
   const [last] = activity.eventsAfter(19, 1);
-  assert.deepEqual({ ...last, prefix: last!.prefix.name }, { seq: 20, worker: 'w0', prefix: 'inc', startMs: 1018, stopMs: 1020, kind: 'compute' });
+  assert.deepEqual({ ...last, prefix: last!.prefix?.name }, { seq: 20, worker: 'w0', prefix: 'inc', startMs: 1018, stopMs: 1020, kind: 'compute' });
+});
+
+test('transfers and spill reads and writes share the ring with tasks, with their kind and no prefix', () => {
+  const activity = new TaskActivity(8);
+  activity.finished('w0', prefix, 2, 100);
+  activity.workerActivity('w1', 'transfer', 90, 95);
+  activity.workerActivity('w1', 'spill-read', 96, 97);
+  activity.workerActivity('w0', 'spill-write', 98, 99);
+  assert.deepEqual(
+    activity.eventsAfter(0, 10).map(({ seq, worker, prefix: p, startMs, stopMs, kind }) => [seq, worker, p?.name, startMs, stopMs, kind]),
+    [[1, 'w0', 'inc', 98, 100, 'compute'], [2, 'w1', undefined, 90, 95, 'transfer'], [3, 'w1', undefined, 96, 97, 'spill-read'], [4, 'w0', undefined, 98, 99, 'spill-write']],
+  );
+  assert.equal(activity.finishedTotal, 1, 'activity is not a finished task');
 });
 
 test('failures are events of kind error and are kept apart, newest last', () => {

@@ -16,6 +16,7 @@ import {
 } from '@loom/protocol';
 import { ChunkWriter } from './chunk-writer.js';
 import type { DataStore } from './data-store.js';
+import type { WorkerActivity } from './worker-activity.js';
 
 export interface DataServerOptions {
   host: string;
@@ -26,6 +27,8 @@ export interface DataServerOptions {
   maxMessageBytes: number | undefined;
   store: DataStore;
   logger: Logger;
+  /** Told of the bytes each GetData call sends. */
+  activity?: WorkerActivity;
   /** How many GetData calls may stream at once right now (the worker lowers it while paused); default no limit. */
   streamLimit?: () => number;
 }
@@ -132,6 +135,7 @@ async function serveGetData(call: GetDataCall, options: DataServerOptions): Prom
         if (writer.cancelled) return;
         await writer.write({ key, codec, totalBytes, offset, data });
         offset += data.byteLength;
+        options.activity?.sent(data.byteLength);
       }
     } catch {
       // The spill file turned out corrupt mid-way (the store reported the key lost): the reader drops its partial

@@ -14,6 +14,7 @@ import {
   type TlsFiles,
   type loom,
 } from '@loom/protocol';
+import type { WorkerActivity } from './worker-activity.js';
 
 export type FetchOutcome = { ok: true; value: EncodedValue } | { ok: false; failedHolders: string[] };
 
@@ -33,6 +34,8 @@ export interface PeerFetcherOptions {
   tls: TlsFiles | undefined;
   maxMessageBytes: number | undefined;
   logger: Logger;
+  /** Told of each GetData call's bytes and time (metrics, task stream). */
+  activity?: WorkerActivity;
 }
 
 interface PendingKey {
@@ -117,7 +120,14 @@ export class PeerFetcher implements InputFetcher {
     };
     const keys = [...byKey.keys()];
     this.options.logger.debug({ peer, keys: keys.length }, 'fetching inputs from peer');
-    getData(this.client(peer), keys, this.options.token, settle).then(
+    const started = performance.now();
+    let received = 0;
+    const settleCounted = (key: string, value: EncodedValue | undefined): void => {
+      if (value !== undefined) received += value.bytes.byteLength;
+      settle(key, value);
+    };
+    const done = (): void => this.options.activity?.transferred(peer, started, received);
+    getData(this.client(peer), keys, this.options.token, settleCounted).finally(done).then(
       () => {
         // The peer ended the stream without mentioning some keys: treat them as not held there.
         for (const key of [...byKey.keys()]) settle(key, undefined);

@@ -2,8 +2,14 @@
 // in: one message for the whole turn, or several, in the order the reports were made, when one would exceed the
 // scheduler's message limit (a larger message would end the session). No I/O: scheduler-link.ts sends what
 // `takeMessages` returns, and the scheduler's fuzzer drives the same batching against the real scheduler.
-import { DEFAULT_MAX_MESSAGE_BYTES, Outbox, codecToWire, taskErrorToWire, taskFinishedSizeBound, type loom } from '@loom/protocol';
+import { DEFAULT_MAX_MESSAGE_BYTES, Outbox, codecToWire, pb, taskErrorToWire, taskFinishedSizeBound, type loom } from '@loom/protocol';
 import type { MissingInputsReport, TaskFailedReport, TaskFinishedReport, TaskReporter, WorkerMetrics } from './task-types.js';
+
+const ACTIVITY_KINDS: Readonly<Record<WorkerMetrics['activity'][number]['kind'], loom.v1.WorkerActivity.Kind>> = {
+  transfer: pb.WorkerActivity.Kind.TRANSFER,
+  'spill-read': pb.WorkerActivity.Kind.SPILL_READ,
+  'spill-write': pb.WorkerActivity.Kind.SPILL_WRITE,
+};
 
 export class ReportBatch implements TaskReporter {
   private readonly outbox = new Outbox<loom.v1.IWorkerToScheduler>();
@@ -61,7 +67,7 @@ export class ReportBatch implements TaskReporter {
 
   /** The heartbeat; a later one in the same turn replaces it. */
   metrics(metrics: WorkerMetrics): void {
-    this.outbox.set('metrics', { ...metrics });
+    this.outbox.set('metrics', { ...metrics, activity: metrics.activity.map((span) => ({ ...span, kind: ACTIVITY_KINDS[span.kind] })) });
   }
 
   /** The scheduler is to assign nothing more (the queued tasks handed back travel in the same turn). */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { EncodedValue, Logger } from '@loom/protocol';
 import { memoryStream, type DataStore, type ValueStream } from './data-store.js';
 import { readSpillChunks, readSpillFile, readSpillHeader, writeSpillFile, SpillFileError, type SpillCompression } from './spill-file.js';
+import type { WorkerActivity } from './worker-activity.js';
 
 export interface SpillStoreOptions {
   /** The directory spill files go to; created if missing, removed by close(). */
@@ -16,6 +17,8 @@ export interface SpillStoreOptions {
   /** Keys whose spill file turned out missing or corrupt: they are gone from this store. */
   onLost(keys: string[]): void;
   logger: Logger;
+  /** Told of every spill write and read back (bytes and time), for the worker's metrics and the task stream. */
+  activity?: WorkerActivity;
 }
 
 interface SpilledEntry {
@@ -64,7 +67,10 @@ export class SpillStore implements DataStore {
     const entry = this.spilled.get(key);
     if (!entry) return undefined;
     try {
-      return await readSpillFile(entry.path);
+      const started = performance.now();
+      const read = await readSpillFile(entry.path);
+      this.options.activity?.spillRead(started, entry.rawBytes);
+      return read;
     } catch (error) {
       this.readFailed(key, entry, error);
       return undefined;
@@ -80,10 +86,12 @@ export class SpillStore implements DataStore {
     const entry = this.spilled.get(key);
     if (!entry) return undefined;
     try {
+      const started = performance.now();
       const header = await readSpillHeader(entry.path);
       if (header.compression !== 'none') {
         // A compressed file has to be inflated whole before its bytes are known; it is then served from memory.
         const whole = await readSpillFile(entry.path);
+        this.options.activity?.spillRead(started, entry.rawBytes);
         return memoryStream(whole, chunkBytes);
       }
       const store = this;
@@ -93,6 +101,8 @@ export class SpillStore implements DataStore {
         chunks: (async function* () {
           try {
             yield* readSpillChunks(entry.path, header, Math.max(1, chunkBytes));
+            // Read as the peer took it: the span covers the streaming, flow control included.
+            store.options.activity?.spillRead(started, entry.rawBytes);
           } catch (error) {
             store.readFailed(key, entry, error);
             throw error;
@@ -134,8 +144,10 @@ export class SpillStore implements DataStore {
     const [key, value] = oldest.value;
     const path = join(this.options.directory, `${this.prefix}-${(this.nextFile++).toString(36)}.spill`);
     let fileBytes: number;
+    const started = performance.now();
     try {
       fileBytes = writeSpillFile(path, value, this.options.compression);
+      this.options.activity?.spillWritten(started, value.bytes.byteLength);
     } catch (error) {
       this.options.logger.error({ key, err: error }, 'spilling to disk failed; the value stays in memory');
       unlink(path, () => undefined);

@@ -74,6 +74,8 @@ export interface WorkerIdentity {
   memoryLimit: number;
   resources: Record<string, number>;
   pid: number;
+  /** Fractions of memoryLimit; 0 where a threshold is off. */
+  thresholds: { target: number; spill: number; pause: number; terminate: number };
 }
 
 export interface TaskFinishedReport {
@@ -107,6 +109,21 @@ export interface WorkerMetrics {
   executing: number;
   ready: number;
   paused: boolean;
+  spillWriteBytesTotal: number;
+  spillReadBytesTotal: number;
+  transferIncomingBytesTotal: number;
+  transferOutgoingBytesTotal: number;
+  /** Transfers and spill I/O since the previous heartbeat, timed back from this one. */
+  activity: WorkerActivityReport[];
+  activityDropped: number;
+}
+
+export interface WorkerActivityReport {
+  kind: 'transfer' | 'spill-read' | 'spill-write';
+  startedMsAgo: number;
+  durationMs: number;
+  bytes: number;
+  peer?: string;
 }
 
 /** Where task outcomes go; the scheduler link implements it, tests may substitute a recorder. */

@@ -23,6 +23,7 @@ import { PeerFetcher } from './peer-fetch.js';
 import { SchedulerLink } from './scheduler-link.js';
 import { TaskRunner } from './task-runner.js';
 import { warmUpWorker } from './warm-up.js';
+import { WorkerActivity } from './worker-activity.js';
 import { threadHeapLimits, ThreadPool } from './thread-pool.js';
 import type { SchedulerInstructions, WorkerIdentity } from './task-types.js';
 
@@ -118,11 +119,13 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   mkdirSync(parent, { recursive: true });
   // Link is set once the session exists; a spill file found corrupt before that has no one to tell yet.
   let reportLost: (keys: string[]) => void = () => undefined;
+  const activity = new WorkerActivity();
   const store = new SpillStore({
     directory: mkdtempSync(join(parent, 'loom-worker-')),
     compression,
     onLost: (keys) => reportLost(keys),
     logger,
+    activity,
   });
   let paused = false;
 
@@ -136,6 +139,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     maxMessageBytes: options.maxMessageBytes,
     store,
     logger,
+    activity,
     // A paused worker still serves its data (peers may need it to make progress) but one caller at a time.
     streamLimit: () => (paused ? PAUSED_GETDATA_STREAMS : Infinity),
   }).catch((error: unknown) => {
@@ -153,6 +157,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     logger,
     store,
     server,
+    activity,
     setPaused: (value) => {
       paused = value;
       if (!value) server.wakeWaiting();
@@ -212,6 +217,7 @@ interface WorkerParts {
   logger: Logger;
   store: SpillStore;
   server: DataServer;
+  activity: WorkerActivity;
   /** Tells the data server to throttle (or not). */
   setPaused(paused: boolean): void;
 }
@@ -240,7 +246,7 @@ class LoomWorker {
       connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
       logger,
     });
-    this.fetcher = new PeerFetcher({ selfAddress: address, token, tls: options.tls, maxMessageBytes: options.maxMessageBytes, logger });
+    this.fetcher = new PeerFetcher({ selfAddress: address, token, tls: options.tls, maxMessageBytes: options.maxMessageBytes, logger, activity: parts.activity });
     this.pool = new ThreadPool(
       parts.nthreads,
       {
@@ -285,7 +291,7 @@ class LoomWorker {
   }
 
   async start(): Promise<string> {
-    const { name, address, nthreads, memoryLimit } = this.parts;
+    const { name, address, nthreads, memoryLimit, thresholds } = this.parts;
     // The scheduler assigns work the moment it hears from us, so we say hello only once the threads can run it.
     // The main thread's warm-up runs meanwhile: the threads take longer to load than it takes.
     const warmUp = warmUpEnabled() && !mainThreadWarmedUp ? warmUpMainThread(nthreads, this.parts.logger) : undefined;
@@ -295,7 +301,11 @@ class LoomWorker {
       throw new LoomError('INTERNAL', (error as Error).message);
     }
     await warmUp;
-    const identity: WorkerIdentity = { name, address, nthreads, memoryLimit, resources: this.options.resources ?? {}, pid: process.pid };
+    const off = (fraction: number | false): number => (fraction === false ? 0 : fraction);
+    const identity: WorkerIdentity = {
+      name, address, nthreads, memoryLimit, resources: this.options.resources ?? {}, pid: process.pid,
+      thresholds: { target: off(thresholds.target), spill: off(thresholds.spill), pause: off(thresholds.pause), terminate: off(thresholds.terminate) },
+    };
     const welcome = await this.link.open(identity, {
       welcome: (w) => {
         this.runner.setInlineValueBytes(w.inlineValueBytes);
@@ -338,7 +348,17 @@ class LoomWorker {
   }
 
   private sendHeartbeat(): void {
-    this.link.metrics({ ...this.memory(), executing: this.runner.executing, ready: this.runner.queued });
+    const { activity } = this.parts;
+    const now = performance.now();
+    const { spans, dropped } = activity.take();
+    this.link.metrics({
+      ...this.memory(),
+      executing: this.runner.executing,
+      ready: this.runner.queued,
+      ...activity.totals,
+      activity: spans.map(({ kind, startedAt, durationMs, bytes, peer }) => ({ kind, startedMsAgo: now - startedAt, durationMs, bytes, ...(peer === undefined ? {} : { peer }) })),
+      activityDropped: dropped,
+    });
   }
 
   private async closeGracefully(): Promise<void> {

@@ -26,7 +26,7 @@ async function connect(scheduler: FakeScheduler, maxMessageBytes: number | undef
   const link = new SchedulerLink({ address: scheduler.address, token: undefined, tls: undefined, maxMessageBytes, connectTimeoutMs: 10_000, logger });
   const losses: Error[] = [];
   await link.open(
-    { name: 'link-test', address: 'link-test:1', nthreads: 1, memoryLimit: 1e9, resources: {}, pid: process.pid },
+    { name: 'link-test', address: 'link-test:1', nthreads: 1, memoryLimit: 1e9, resources: {}, pid: process.pid, thresholds: { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 } },
     { welcome: () => undefined, instructions: () => undefined, lost: (error) => void losses.push(error) },
   );
   const session = await scheduler.nextSession();
@@ -51,7 +51,10 @@ describe('SchedulerLink under a small scheduler message limit', () => {
     const keys = Array.from({ length: 12 }, (_, index) => `burst-${index}`);
     keys.forEach((key, index) => link.finished(result(key, index + 1, value(BURST_VALUE_BYTES, index))));
     link.handBack(['after-the-burst']);
-    link.metrics({ managedBytes: 1, spilledBytes: 0, rssBytes: 2, executing: 0, ready: 0, paused: false });
+    link.metrics({
+      managedBytes: 1, spilledBytes: 0, rssBytes: 2, executing: 0, ready: 0, paused: false,
+      spillWriteBytesTotal: 0, spillReadBytesTotal: 0, transferIncomingBytesTotal: 0, transferOutgoingBytesTotal: 0, activity: [], activityDropped: 0,
+    });
     await session.waitUntil(() => session.ended || session.handedBack.length > 0, 'the burst to arrive');
     assert.equal(session.ended, false, `the session ended: ${losses.map((error) => error.message).join('; ')}`);
 

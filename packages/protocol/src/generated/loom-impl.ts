@@ -2630,6 +2630,7 @@ export const loom = $root.loom = (() => {
              * @property {number|null} [memoryLimit] WorkerHello memoryLimit
              * @property {Object.<string,number>|null} [resources] WorkerHello resources
              * @property {number|null} [pid] WorkerHello pid
+             * @property {loom.v1.IMemoryThresholds|null} [thresholds] WorkerHello thresholds
              */
 
             /**
@@ -2697,6 +2698,14 @@ export const loom = $root.loom = (() => {
             WorkerHello.prototype.pid = 0;
 
             /**
+             * WorkerHello thresholds.
+             * @member {loom.v1.IMemoryThresholds|null|undefined} thresholds
+             * @memberof loom.v1.WorkerHello
+             * @instance
+             */
+            WorkerHello.prototype.thresholds = null;
+
+            /**
              * Encodes the specified WorkerHello message. Does not implicitly {@link loom.v1.WorkerHello.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.WorkerHello
@@ -2727,6 +2736,8 @@ export const loom = $root.loom = (() => {
                 }
                 if (m.pid != null && Object.hasOwnProperty.call(m, "pid"))
                     w.uint32(48).uint32(m.pid);
+                if (m.thresholds != null && Object.hasOwnProperty.call(m, "thresholds"))
+                    $root.loom.v1.MemoryThresholds.encode(m.thresholds, w.uint32(58).fork(), q + 1).ldelim();
                 return w;
             };
 
@@ -2815,6 +2826,10 @@ export const loom = $root.loom = (() => {
                             m.pid = r.uint32();
                             break;
                         }
+                    case 7: {
+                            m.thresholds = $root.loom.v1.MemoryThresholds.decode(r, r.uint32(), undefined, n + 1);
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -2846,6 +2861,173 @@ export const loom = $root.loom = (() => {
             return WorkerHello;
         })();
 
+        v1.MemoryThresholds = (function() {
+
+            /**
+             * Properties of a MemoryThresholds.
+             * @memberof loom.v1
+             * @interface IMemoryThresholds
+             * @property {number|null} [target] MemoryThresholds target
+             * @property {number|null} [spill] MemoryThresholds spill
+             * @property {number|null} [pause] MemoryThresholds pause
+             * @property {number|null} [terminate] MemoryThresholds terminate
+             */
+
+            /**
+             * Constructs a new MemoryThresholds.
+             * @memberof loom.v1
+             * @classdesc Represents a MemoryThresholds.
+             * @implements IMemoryThresholds
+             * @constructor
+             * @param {loom.v1.IMemoryThresholds=} [p] Properties to set
+             */
+            function MemoryThresholds(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * MemoryThresholds target.
+             * @member {number} target
+             * @memberof loom.v1.MemoryThresholds
+             * @instance
+             */
+            MemoryThresholds.prototype.target = 0;
+
+            /**
+             * MemoryThresholds spill.
+             * @member {number} spill
+             * @memberof loom.v1.MemoryThresholds
+             * @instance
+             */
+            MemoryThresholds.prototype.spill = 0;
+
+            /**
+             * MemoryThresholds pause.
+             * @member {number} pause
+             * @memberof loom.v1.MemoryThresholds
+             * @instance
+             */
+            MemoryThresholds.prototype.pause = 0;
+
+            /**
+             * MemoryThresholds terminate.
+             * @member {number} terminate
+             * @memberof loom.v1.MemoryThresholds
+             * @instance
+             */
+            MemoryThresholds.prototype.terminate = 0;
+
+            /**
+             * Encodes the specified MemoryThresholds message. Does not implicitly {@link loom.v1.MemoryThresholds.verify|verify} messages.
+             * @function encode
+             * @memberof loom.v1.MemoryThresholds
+             * @static
+             * @param {loom.v1.IMemoryThresholds} m MemoryThresholds message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            MemoryThresholds.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.target != null && Object.hasOwnProperty.call(m, "target"))
+                    w.uint32(9).double(m.target);
+                if (m.spill != null && Object.hasOwnProperty.call(m, "spill"))
+                    w.uint32(17).double(m.spill);
+                if (m.pause != null && Object.hasOwnProperty.call(m, "pause"))
+                    w.uint32(25).double(m.pause);
+                if (m.terminate != null && Object.hasOwnProperty.call(m, "terminate"))
+                    w.uint32(33).double(m.terminate);
+                return w;
+            };
+
+            /**
+             * Decodes a MemoryThresholds message from the specified reader or buffer.
+             * @function decode
+             * @memberof loom.v1.MemoryThresholds
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {loom.v1.MemoryThresholds} MemoryThresholds
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            MemoryThresholds.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.loom.v1.MemoryThresholds();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.target = r.double();
+                            break;
+                        }
+                    case 2: {
+                            m.spill = r.double();
+                            break;
+                        }
+                    case 3: {
+                            m.pause = r.double();
+                            break;
+                        }
+                    case 4: {
+                            m.terminate = r.double();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for MemoryThresholds
+             * @function getTypeUrl
+             * @memberof loom.v1.MemoryThresholds
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            MemoryThresholds.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/loom.v1.MemoryThresholds";
+            };
+
+            return MemoryThresholds;
+        })();
+
         v1.WorkerMetrics = (function() {
 
             /**
@@ -2858,6 +3040,12 @@ export const loom = $root.loom = (() => {
              * @property {number|null} [executing] WorkerMetrics executing
              * @property {number|null} [ready] WorkerMetrics ready
              * @property {boolean|null} [paused] WorkerMetrics paused
+             * @property {number|null} [spillWriteBytesTotal] WorkerMetrics spillWriteBytesTotal
+             * @property {number|null} [spillReadBytesTotal] WorkerMetrics spillReadBytesTotal
+             * @property {number|null} [transferIncomingBytesTotal] WorkerMetrics transferIncomingBytesTotal
+             * @property {number|null} [transferOutgoingBytesTotal] WorkerMetrics transferOutgoingBytesTotal
+             * @property {Array.<loom.v1.IWorkerActivity>|null} [activity] WorkerMetrics activity
+             * @property {number|null} [activityDropped] WorkerMetrics activityDropped
              */
 
             /**
@@ -2869,6 +3057,7 @@ export const loom = $root.loom = (() => {
              * @param {loom.v1.IWorkerMetrics=} [p] Properties to set
              */
             function WorkerMetrics(p) {
+                this.activity = [];
                 if (p)
                     for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
                         if (p[ks[i]] != null && ks[i] !== "__proto__")
@@ -2924,6 +3113,54 @@ export const loom = $root.loom = (() => {
             WorkerMetrics.prototype.paused = false;
 
             /**
+             * WorkerMetrics spillWriteBytesTotal.
+             * @member {number} spillWriteBytesTotal
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.spillWriteBytesTotal = 0;
+
+            /**
+             * WorkerMetrics spillReadBytesTotal.
+             * @member {number} spillReadBytesTotal
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.spillReadBytesTotal = 0;
+
+            /**
+             * WorkerMetrics transferIncomingBytesTotal.
+             * @member {number} transferIncomingBytesTotal
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.transferIncomingBytesTotal = 0;
+
+            /**
+             * WorkerMetrics transferOutgoingBytesTotal.
+             * @member {number} transferOutgoingBytesTotal
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.transferOutgoingBytesTotal = 0;
+
+            /**
+             * WorkerMetrics activity.
+             * @member {Array.<loom.v1.IWorkerActivity>} activity
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.activity = $util.emptyArray;
+
+            /**
+             * WorkerMetrics activityDropped.
+             * @member {number} activityDropped
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.activityDropped = 0;
+
+            /**
              * Encodes the specified WorkerMetrics message. Does not implicitly {@link loom.v1.WorkerMetrics.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.WorkerMetrics
@@ -2951,6 +3188,20 @@ export const loom = $root.loom = (() => {
                     w.uint32(40).uint32(m.ready);
                 if (m.paused != null && Object.hasOwnProperty.call(m, "paused"))
                     w.uint32(48).bool(m.paused);
+                if (m.spillWriteBytesTotal != null && Object.hasOwnProperty.call(m, "spillWriteBytesTotal"))
+                    w.uint32(57).double(m.spillWriteBytesTotal);
+                if (m.spillReadBytesTotal != null && Object.hasOwnProperty.call(m, "spillReadBytesTotal"))
+                    w.uint32(65).double(m.spillReadBytesTotal);
+                if (m.transferIncomingBytesTotal != null && Object.hasOwnProperty.call(m, "transferIncomingBytesTotal"))
+                    w.uint32(73).double(m.transferIncomingBytesTotal);
+                if (m.transferOutgoingBytesTotal != null && Object.hasOwnProperty.call(m, "transferOutgoingBytesTotal"))
+                    w.uint32(81).double(m.transferOutgoingBytesTotal);
+                if (m.activity != null && m.activity.length) {
+                    for (var i = 0; i < m.activity.length; ++i)
+                        $root.loom.v1.WorkerActivity.encode(m.activity[i], w.uint32(90).fork(), q + 1).ldelim();
+                }
+                if (m.activityDropped != null && Object.hasOwnProperty.call(m, "activityDropped"))
+                    w.uint32(96).uint32(m.activityDropped);
                 return w;
             };
 
@@ -3012,6 +3263,32 @@ export const loom = $root.loom = (() => {
                             m.paused = r.bool();
                             break;
                         }
+                    case 7: {
+                            m.spillWriteBytesTotal = r.double();
+                            break;
+                        }
+                    case 8: {
+                            m.spillReadBytesTotal = r.double();
+                            break;
+                        }
+                    case 9: {
+                            m.transferIncomingBytesTotal = r.double();
+                            break;
+                        }
+                    case 10: {
+                            m.transferOutgoingBytesTotal = r.double();
+                            break;
+                        }
+                    case 11: {
+                            if (!(m.activity && m.activity.length))
+                                m.activity = [];
+                            m.activity.push($root.loom.v1.WorkerActivity.decode(r, r.uint32(), undefined, n + 1));
+                            break;
+                        }
+                    case 12: {
+                            m.activityDropped = r.uint32();
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3041,6 +3318,204 @@ export const loom = $root.loom = (() => {
             };
 
             return WorkerMetrics;
+        })();
+
+        v1.WorkerActivity = (function() {
+
+            /**
+             * Properties of a WorkerActivity.
+             * @memberof loom.v1
+             * @interface IWorkerActivity
+             * @property {loom.v1.WorkerActivity.Kind|null} [kind] WorkerActivity kind
+             * @property {number|null} [startedMsAgo] WorkerActivity startedMsAgo
+             * @property {number|null} [durationMs] WorkerActivity durationMs
+             * @property {number|null} [bytes] WorkerActivity bytes
+             * @property {string|null} [peer] WorkerActivity peer
+             */
+
+            /**
+             * Constructs a new WorkerActivity.
+             * @memberof loom.v1
+             * @classdesc Represents a WorkerActivity.
+             * @implements IWorkerActivity
+             * @constructor
+             * @param {loom.v1.IWorkerActivity=} [p] Properties to set
+             */
+            function WorkerActivity(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * WorkerActivity kind.
+             * @member {loom.v1.WorkerActivity.Kind} kind
+             * @memberof loom.v1.WorkerActivity
+             * @instance
+             */
+            WorkerActivity.prototype.kind = 0;
+
+            /**
+             * WorkerActivity startedMsAgo.
+             * @member {number} startedMsAgo
+             * @memberof loom.v1.WorkerActivity
+             * @instance
+             */
+            WorkerActivity.prototype.startedMsAgo = 0;
+
+            /**
+             * WorkerActivity durationMs.
+             * @member {number} durationMs
+             * @memberof loom.v1.WorkerActivity
+             * @instance
+             */
+            WorkerActivity.prototype.durationMs = 0;
+
+            /**
+             * WorkerActivity bytes.
+             * @member {number} bytes
+             * @memberof loom.v1.WorkerActivity
+             * @instance
+             */
+            WorkerActivity.prototype.bytes = 0;
+
+            /**
+             * WorkerActivity peer.
+             * @member {string} peer
+             * @memberof loom.v1.WorkerActivity
+             * @instance
+             */
+            WorkerActivity.prototype.peer = "";
+
+            /**
+             * Encodes the specified WorkerActivity message. Does not implicitly {@link loom.v1.WorkerActivity.verify|verify} messages.
+             * @function encode
+             * @memberof loom.v1.WorkerActivity
+             * @static
+             * @param {loom.v1.IWorkerActivity} m WorkerActivity message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WorkerActivity.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.kind != null && Object.hasOwnProperty.call(m, "kind"))
+                    w.uint32(8).int32(m.kind);
+                if (m.startedMsAgo != null && Object.hasOwnProperty.call(m, "startedMsAgo"))
+                    w.uint32(17).double(m.startedMsAgo);
+                if (m.durationMs != null && Object.hasOwnProperty.call(m, "durationMs"))
+                    w.uint32(25).double(m.durationMs);
+                if (m.bytes != null && Object.hasOwnProperty.call(m, "bytes"))
+                    w.uint32(33).double(m.bytes);
+                if (m.peer != null && Object.hasOwnProperty.call(m, "peer"))
+                    w.uint32(42).string(m.peer);
+                return w;
+            };
+
+            /**
+             * Decodes a WorkerActivity message from the specified reader or buffer.
+             * @function decode
+             * @memberof loom.v1.WorkerActivity
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {loom.v1.WorkerActivity} WorkerActivity
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WorkerActivity.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.loom.v1.WorkerActivity();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.kind = r.int32();
+                            break;
+                        }
+                    case 2: {
+                            m.startedMsAgo = r.double();
+                            break;
+                        }
+                    case 3: {
+                            m.durationMs = r.double();
+                            break;
+                        }
+                    case 4: {
+                            m.bytes = r.double();
+                            break;
+                        }
+                    case 5: {
+                            m.peer = r.string();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for WorkerActivity
+             * @function getTypeUrl
+             * @memberof loom.v1.WorkerActivity
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            WorkerActivity.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/loom.v1.WorkerActivity";
+            };
+
+            /**
+             * Kind enum.
+             * @name loom.v1.WorkerActivity.Kind
+             * @enum {number}
+             * @property {number} TRANSFER=0 TRANSFER value
+             * @property {number} SPILL_READ=1 SPILL_READ value
+             * @property {number} SPILL_WRITE=2 SPILL_WRITE value
+             */
+            WorkerActivity.Kind = (function() {
+                const valuesById = {}, values = Object.create(valuesById);
+                values[valuesById[0] = "TRANSFER"] = 0;
+                values[valuesById[1] = "SPILL_READ"] = 1;
+                values[valuesById[2] = "SPILL_WRITE"] = 2;
+                return values;
+            })();
+
+            return WorkerActivity;
         })();
 
         v1.TaskFinished = (function() {

@@ -308,6 +308,7 @@ export declare namespace loom {
             memoryLimit?: (number|null);
             resources?: ({ [k: string]: number }|null);
             pid?: (number|null);
+            thresholds?: (loom.v1.IMemoryThresholds|null);
         }
 
         class WorkerHello implements IWorkerHello {
@@ -318,8 +319,27 @@ export declare namespace loom {
             public memoryLimit: number;
             public resources: { [k: string]: number };
             public pid: number;
+            public thresholds?: (loom.v1.IMemoryThresholds|null);
             public static encode(m: loom.v1.IWorkerHello, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.WorkerHello;
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        interface IMemoryThresholds {
+            target?: (number|null);
+            spill?: (number|null);
+            pause?: (number|null);
+            terminate?: (number|null);
+        }
+
+        class MemoryThresholds implements IMemoryThresholds {
+            constructor(p?: loom.v1.IMemoryThresholds);
+            public target: number;
+            public spill: number;
+            public pause: number;
+            public terminate: number;
+            public static encode(m: loom.v1.IMemoryThresholds, w?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.MemoryThresholds;
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
 
@@ -330,6 +350,12 @@ export declare namespace loom {
             executing?: (number|null);
             ready?: (number|null);
             paused?: (boolean|null);
+            spillWriteBytesTotal?: (number|null);
+            spillReadBytesTotal?: (number|null);
+            transferIncomingBytesTotal?: (number|null);
+            transferOutgoingBytesTotal?: (number|null);
+            activity?: (loom.v1.IWorkerActivity[]|null);
+            activityDropped?: (number|null);
         }
 
         class WorkerMetrics implements IWorkerMetrics {
@@ -340,9 +366,44 @@ export declare namespace loom {
             public executing: number;
             public ready: number;
             public paused: boolean;
+            public spillWriteBytesTotal: number;
+            public spillReadBytesTotal: number;
+            public transferIncomingBytesTotal: number;
+            public transferOutgoingBytesTotal: number;
+            public activity: loom.v1.IWorkerActivity[];
+            public activityDropped: number;
             public static encode(m: loom.v1.IWorkerMetrics, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.WorkerMetrics;
             public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        interface IWorkerActivity {
+            kind?: (loom.v1.WorkerActivity.Kind|null);
+            startedMsAgo?: (number|null);
+            durationMs?: (number|null);
+            bytes?: (number|null);
+            peer?: (string|null);
+        }
+
+        class WorkerActivity implements IWorkerActivity {
+            constructor(p?: loom.v1.IWorkerActivity);
+            public kind: loom.v1.WorkerActivity.Kind;
+            public startedMsAgo: number;
+            public durationMs: number;
+            public bytes: number;
+            public peer: string;
+            public static encode(m: loom.v1.IWorkerActivity, w?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.WorkerActivity;
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        namespace WorkerActivity {
+
+            enum Kind {
+                TRANSFER = 0,
+                SPILL_READ = 1,
+                SPILL_WRITE = 2
+            }
         }
 
         interface ITaskFinished {

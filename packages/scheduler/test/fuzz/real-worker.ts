@@ -141,7 +141,10 @@ export class RealWorker implements SimulatedWorker {
   setPaused(paused: boolean): void {
     this.paused = paused;
     this.handle({ type: 'pause', paused, stimulusId: this.stimulus('pause') });
-    this.batch.metrics({ managedBytes: 0, spilledBytes: 0, rssBytes: 0, executing: this.state.executingCount, ready: this.state.queuedCount, paused });
+    this.batch.metrics({
+      managedBytes: 0, spilledBytes: 0, rssBytes: 0, executing: this.state.executingCount, ready: this.state.queuedCount, paused,
+      spillWriteBytesTotal: 0, spillReadBytesTotal: 0, transferIncomingBytesTotal: 0, transferOutgoingBytesTotal: 0, activity: [], activityDropped: 0,
+    });
   }
 
   /** Sends the turn's messages through the wire encoding; none may exceed the limit unless it holds one entry. */
