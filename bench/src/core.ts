@@ -10,7 +10,7 @@
 //         3. 500 sequential submit -> result round trips, p50/p99 ms
 //   dashboard load: on one cluster, the warm map and tree with no dashboard viewer and with three event streams
 //         open (pages' worth of updates, read in a separate process), alternating, BENCH_REPEATS times each;
-//         BENCH_DASHBOARD=0 skips it
+//         BENCH_DASHBOARD=0 skips it, BENCH_DASHBOARD=only runs nothing else
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -240,6 +240,10 @@ async function measureDashboardLoad(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (process.env['BENCH_DASHBOARD'] === 'only') {
+    await measureDashboardLoad();
+    return;
+  }
   log(`Loom: LocalCluster 2 workers x 1 thread; cold ${COLD_MAP_TASKS} map tasks; warm ${MAP_TASKS} map tasks, ` +
     `${TREE_LEAVES}-leaf tree, ${ROUND_TRIPS} round trips; ${REPEATS} repeats`);
   const runs = await measureLoom();
