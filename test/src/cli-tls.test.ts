@@ -7,7 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, delayed } from '@loom/client';
+import { Client, delayed, EmbeddedRedis } from '@loom/client';
+import { JobQueue } from '@loom/jobs';
 import { isLoomError } from '@loom/protocol';
 
 const LOOM = fileURLToPath(new URL('../../packages/cli/dist/src/main.js', import.meta.url));
@@ -80,6 +81,25 @@ test('scheduler and worker from the CLI over mutual TLS with a token', async () 
     assert.equal(info.workers[0]?.memoryLimit, 512 * 2 ** 20);
   } finally {
     await client.close();
+  }
+
+  // The jobs runner reaches the same TLS scheduler with the same flags, and its job computes on the cluster.
+  const redis = await EmbeddedRedis.start();
+  try {
+    const jobs = new URL('./fixtures/cluster-jobs.js', import.meta.url).pathname;
+    const runner = await startLoom(['jobs', 'runner', '--scheduler', address, '--redis', redis.url, '--jobs', jobs, '--no-builtins', ...tlsArgs], { LOOM_TOKEN: token });
+    const queue = await JobQueue.open(redis.url);
+    try {
+      const id = await queue.submit('sum-of-squares', { n: 10 });
+      const done = await queue.finished(id, 60_000);
+      assert.deepEqual([done.state, done.result], ['completed', 285], JSON.stringify(done.error ?? null));
+    } finally {
+      await queue.close();
+    }
+    runner.child.kill('SIGTERM');
+    assert.equal(await exited(runner.child), 0, 'the runner exits cleanly on SIGTERM');
+  } finally {
+    await redis.close();
   }
   worker.child.kill('SIGTERM');
   assert.equal(await exited(worker.child), 0, 'worker exits cleanly on SIGTERM');

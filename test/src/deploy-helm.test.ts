@@ -165,17 +165,15 @@ test('Redis: bundled as a StatefulSet with a claim, AOF and noeviction, or exter
   assert.match(missing.stderr, /set redis.external.url or redis.external.existingSecret/);
 });
 
-test('TLS: every gRPC party gets the certificate Secret and the flags; the jobs runner, which has no TLS yet, is refused', () => {
+test('TLS: every gRPC party gets the certificate Secret and the flags, the jobs runner too', () => {
   const manifests = render('tls');
-  for (const name of ['loom-scheduler', 'loom-worker-cpu']) {
-    const spec = podSpec(named(manifests, 'Deployment', name));
+  const withJobs = renderChart('loom', SCENARIOS.tls, ['jobs.enabled=true']);
+  for (const [rendered, name] of [[manifests, 'loom-scheduler'], [manifests, 'loom-worker-cpu'], [withJobs, 'loom-jobs']] as const) {
+    const spec = podSpec(named(rendered, 'Deployment', name));
     const args = spec.containers[0]!.args!;
     assert.ok(args.includes('--tls-cert=/etc/loom/tls/tls.crt') && args.includes('--tls-key=/etc/loom/tls/tls.key') && args.includes('--tls-ca=/etc/loom/tls/ca.crt'), name);
     assert.deepEqual(spec.volumes!.find((volume) => volume.name === 'tls'), { name: 'tls', secret: { secretName: 'loom-tls' } });
   }
-  const refused = helm(['template', 'loom', CHART, '--set', 'tls.enabled=true', '--set', 'tls.secretName=loom-tls']);
-  assert.notEqual(refused.status, 0);
-  assert.match(refused.stderr, /jobs runner` takes no TLS options yet/);
 });
 
 test('serve: the model store volume shared with workers and the runner, a Service, health probes', () => {

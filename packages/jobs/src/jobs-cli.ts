@@ -1,6 +1,7 @@
 // `loom jobs ...`: the runner process and the producer commands (submit, ls, show, cancel, schedule add/ls/rm).
 // The Redis URL comes from --redis or $LOOM_REDIS_URL. Output for people by default, --json for scripts.
 import { parseArgs } from 'node:util';
+import { tlsFromFlags } from '@loom/protocol';
 import { builtinJobs } from './builtin/index.js';
 import { parseParams, type Backoff, type Json } from './define-job.js';
 import { JobQueue, type ScheduleInfo } from './job-queue.js';
@@ -13,7 +14,9 @@ export const REDIS_URL_ENV = 'LOOM_REDIS_URL';
 
 export const JOBS_USAGE = `loom jobs <command>   durable jobs and schedules on Redis (BullMQ)
   runner --scheduler HOST:PORT [--jobs FILE]... [--concurrency N] [--no-builtins] [--grace S]
-                              serve the queue's jobs: the built-ins (retrain, drift-check) and FILE's
+         [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]
+                              serve the queue's jobs: the built-ins (retrain, drift-check) and FILE's; the
+                              TLS files reach a scheduler that serves TLS (its token: $LOOM_TOKEN)
   submit NAME [--params JSON] [--attempts N] [--backoff MS] [--timeout MS] [--id ID] [--delay MS] [--wait]
                               add a job; prints its id (--wait: waits, prints its outcome, fails if it failed)
   ls [--state S,...] [--limit N] [--json]      jobs, newest first (states: ${JOB_STATES.join(', ')})
@@ -90,6 +93,9 @@ async function runRunner(argv: string[], out: Out): Promise<void> {
     grace: { type: 'string' },
     'lock-duration': { type: 'string' },
     'stalled-interval': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-ca': { type: 'string' },
   });
   if (values.help) return out(`${JOBS_USAGE}\n`);
   if (positionals.length > 0) throw usage(`runner takes no positional arguments, got ${positionals.join(' ')}`);
@@ -101,6 +107,12 @@ async function runRunner(argv: string[], out: Out): Promise<void> {
   const lockDurationMs = wholePositive(values['lock-duration'], '--lock-duration');
   const stalledIntervalMs = wholePositive(values['stalled-interval'], '--stalled-interval');
   const graceMs = (positive(values.grace, '--grace') ?? 30) * 1000;
+  let tls;
+  try {
+    tls = tlsFromFlags(values);
+  } catch (error) {
+    throw usage((error as Error).message);
+  }
   const runner = await JobRunner.start({
     redisUrl: redisUrl(values.redis),
     scheduler: values.scheduler,
@@ -109,6 +121,7 @@ async function runRunner(argv: string[], out: Out): Promise<void> {
     ...(concurrency === undefined ? {} : { concurrency }),
     ...(lockDurationMs === undefined ? {} : { lockDurationMs }),
     ...(stalledIntervalMs === undefined ? {} : { stalledIntervalMs }),
+    ...(tls === undefined ? {} : { client: { tls } }),
   });
   // The LocalCluster-style announcement (LoomProcess waits for it): the runner serves from now on.
   out(`LOOM_READY ${JSON.stringify({ pid: process.pid, queue: runner.queue, jobs: jobs.map((job) => job.name) })}\n`);
