@@ -1,7 +1,7 @@
 // @loom/client: the API Loom users write. Lazy graphs (delayed, compute, persist), futures (Client#submit, map,
 // gather, asCompleted), the raw graph API (task, ref, Client#get) and LocalCluster for a cluster on this machine.
 export { Client, type ConnectOptions, type MapOptions } from './client.js';
-export { LocalCluster, type LocalClusterOptions, type AddWorkerOptions, type LocalWorker } from './local-cluster.js';
+export { LocalCluster, type LocalClusterOptions, type LocalDashboardOptions, type AddWorkerOptions, type LocalWorker } from './local-cluster.js';
 export { LoomProcess, killPid, type ExitStatus, type LaunchOptions } from './child-process.js';
 export { ReconnectingClient, type ReconnectOptions } from './reconnecting-client.js';
 export { EmbeddedRedis, redisServerAvailable, type EmbeddedRedisOptions } from './embedded-redis.js';

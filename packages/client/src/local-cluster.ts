@@ -57,10 +57,27 @@ export interface LocalClusterOptions {
   /**
    * The scheduler's dashboard (@loom/dashboard): true (default) serves it on port 8787, or a free port when that
    * one is taken; `{ port }` on that port (0: a free one); false serves none. Its URL is `dashboardUrl`, and is
-   * printed on stderr when this process runs in a terminal.
+   * printed on stderr when this process runs in a terminal. With `jobs`, its Jobs page shows this cluster's queue.
    */
-  dashboard?: boolean | { port: number };
+  dashboard?: boolean | LocalDashboardOptions;
 }
+
+export interface LocalDashboardOptions {
+  /** Default 8787 (a free port when taken); 0 picks a free one. */
+  port?: number;
+  /**
+   * A Redis whose jobs queue the Jobs page shows (default: the cluster's own with `jobs`). It reaches the
+   * scheduler in its environment, not on its command line, so a password in it is not visible to `ps`.
+   */
+  jobsRedis?: string;
+  /** The jobs queue to show (default 'loom'). */
+  jobsQueue?: string;
+  /** A model store directory the Models page shows. */
+  modelStore?: string;
+}
+
+/** The scheduler's variable for the Jobs page's Redis (@loom/scheduler's JOBS_REDIS_ENV). */
+const JOBS_REDIS_ENV = 'LOOM_JOBS_REDIS';
 
 export interface AddWorkerOptions {
   name?: string;
@@ -124,30 +141,45 @@ export class LocalCluster {
     const env: NodeJS.ProcessEnv = { ...inherited, [LOG_LEVEL_ENV]: logLevel, ...(token === undefined ? {} : { [TOKEN_ENV]: token }) };
     const args = ['--host', options.host ?? '127.0.0.1', '--port', String(options.port ?? 0)];
     const dashboard = options.dashboard ?? true;
+    const shown = dashboard === true || dashboard === false ? {} : dashboard;
     if (dashboard === false) args.push('--no-dashboard');
-    else if (dashboard !== true) args.push('--dashboard-port', String(dashboard.port));
+    else if (shown.port !== undefined) args.push('--dashboard-port', String(shown.port));
+    if (shown.jobsQueue !== undefined) args.push('--jobs-queue', shown.jobsQueue);
+    if (shown.modelStore !== undefined) args.push('--model-store', shown.modelStore);
     args.push(...(options.schedulerArgs ?? []));
     // This process most likely runs the cluster's client: its warm-up runs while the other processes start.
     const warmedUp = Client.warmUp();
-    const { process: scheduler, ready } = await LoomProcess.launch({
-      label: 'the Loom scheduler',
-      entry: entryPoint('@loom/scheduler/main'),
-      args,
-      env,
-      readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
-    });
+    // Redis first, so that the scheduler's Jobs page can be pointed at it.
+    const redis = options.jobs ? await startRedis(options.jobs === true ? {} : options.jobs) : undefined;
+    const jobsRedis = dashboard === false ? undefined : (shown.jobsRedis ?? redis?.url);
+    let launched;
+    try {
+      launched = await LoomProcess.launch({
+        label: 'the Loom scheduler',
+        entry: entryPoint('@loom/scheduler/main'),
+        args,
+        env: jobsRedis === undefined ? env : { ...env, [JOBS_REDIS_ENV]: jobsRedis },
+        readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+      });
+    } catch (error) {
+      await redis?.embedded?.close();
+      throw error;
+    }
+    const { process: scheduler, ready } = launched;
     const address = typeof ready['address'] === 'string' ? ready['address'] : undefined;
     if (address === undefined) {
       await scheduler.stop('SIGKILL');
+      await redis?.embedded?.close();
       throw new LoomError('INTERNAL', `the Loom scheduler announced no address: ${JSON.stringify(ready)}`);
     }
     const cluster = new LocalCluster(scheduler, address, options, env);
+    cluster.redisUrl = redis?.url;
+    cluster.#redis = redis?.embedded;
     if (typeof ready['dashboard'] === 'string') {
       cluster.dashboardUrl = ready['dashboard'];
       if (process.stderr.isTTY) process.stderr.write(`Loom dashboard: ${cluster.dashboardUrl}\n`);
     }
     try {
-      if (options.jobs) await cluster.#startRedis(options.jobs === true ? {} : options.jobs);
       await Promise.all(Array.from({ length: options.workers ?? 2 }, () => cluster.addWorker()));
     } catch (error) {
       await cluster.close();
@@ -240,15 +272,6 @@ export class LocalCluster {
     return this.#closing;
   }
 
-  async #startRedis(jobs: { redisUrl?: string }): Promise<void> {
-    if (jobs.redisUrl !== undefined) {
-      this.redisUrl = jobs.redisUrl;
-      return;
-    }
-    this.#redis = await EmbeddedRedis.start();
-    this.redisUrl = this.#redis.url;
-  }
-
   /** Signals the nanny (it forwards to the worker); if it had to be killed, its worker is killed as well. */
   async #stopSupervised(worker: RunningWorker, signal: NodeJS.Signals, graceMs: number): Promise<ExitStatus> {
     const status = await worker.process.stop(signal, graceMs);
@@ -263,6 +286,13 @@ export class LocalCluster {
     const index = this.#workers.indexOf(worker);
     if (index >= 0) this.#workers.splice(index, 1);
   }
+}
+
+/** The jobs' Redis: the one given, or a private redis-server that the cluster stops at close. */
+async function startRedis(jobs: { redisUrl?: string }): Promise<{ url: string; embedded?: EmbeddedRedis }> {
+  if (jobs.redisUrl !== undefined) return { url: jobs.redisUrl };
+  const embedded = await EmbeddedRedis.start();
+  return { url: embedded.url, embedded };
 }
 
 /** Resolves once `pid` no longer runs (a zombie counts as gone: its parent, the nanny, may be dead already). */

@@ -7,20 +7,15 @@ import { isIP } from 'node:net';
 import { DashboardAuth } from './dashboard-auth.js';
 import { DashboardError } from './dashboard-error.js';
 import { PrometheusMetrics } from './prometheus-metrics.js';
+import { SectionCache, type SectionCacheOptions } from './section-cache.js';
+import type { DashboardExtension } from './section-content.js';
 import type { DashboardSource } from './snapshot.js';
 import { SnapshotFeed, type FeedOptions } from './snapshot-feed.js';
 import { loadAssets, type StaticAsset } from './static-assets.js';
 
 export const DEFAULT_DASHBOARD_PORT = 8787;
 
-/** A section the pages show beside the built-in ones (jobs, models, ...), read only when someone opens it. */
-export interface DashboardExtension {
-  /** URL-safe id: the section lives at /x/<id> and its data at /api/v1/x/<id>. */
-  id: string;
-  title: string;
-  /** Rows to show as a table (an array of flat records), or any JSON-safe value. Called per request. */
-  data(): Promise<unknown> | unknown;
-}
+export type { DashboardExtension } from './section-content.js';
 
 export interface DashboardOptions {
   source: DashboardSource;
@@ -37,14 +32,19 @@ export interface DashboardOptions {
   /** The cookie is marked Secure (set when a TLS-terminating proxy serves the pages over https). */
   secureCookie?: boolean;
   feed?: FeedOptions;
+  /** Sections beside the built-in pages (the scheduler adds Jobs and Models when told where they are). */
   extensions?: DashboardExtension[];
+  /** How often a section's data may be read, and how long a read may take. */
+  sections?: SectionCacheOptions;
   /**
    * JSON answers beside the built-in ones, at /api/v1/<name>, behind the same token (the scheduler's adaptive
    * target). Called per request with the query; throw a DashboardError('BAD_REQUEST') for a bad one.
    */
   routes?: Record<string, (query: URLSearchParams) => unknown>;
-  /** Where the one start-up warning (port taken) goes. */
+  /** Where warnings go: the port taken at start-up, a section that cannot read its data (once per outage). */
   warn?: (message: string) => void;
+  /** Where a section that reads again after an outage says so. */
+  info?: (message: string) => void;
 }
 
 export interface DashboardHandle {
@@ -71,7 +71,13 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const feed = new SnapshotFeed(options.source, options.feed);
   const metrics = new PrometheusMetrics(options.source);
   const assets = loadAssets();
-  const extensions = new Map((options.extensions ?? []).map((extension) => [extension.id, extension]));
+  const log = { ...(options.warn && { warn: options.warn }), ...(options.info && { info: options.info }) };
+  const extensions = new Map<string, SectionCache>();
+  for (const extension of options.extensions ?? []) {
+    if (!/^[A-Za-z0-9_-]+$/.test(extension.id)) throw new DashboardError('BAD_OPTIONS', `dashboard section id '${extension.id}' must be letters, digits, '-' or '_'`);
+    if (extensions.has(extension.id)) throw new DashboardError('BAD_OPTIONS', `two dashboard sections have the id '${extension.id}'`);
+    extensions.set(extension.id, new SectionCache(extension, options.sections, log));
+  }
   const context: RouteContext = { auth, feed, metrics, assets, extensions, source: options.source, host, options };
   const server = createServer((request, response) => {
     handle(context, request, response).catch((error: unknown) => answerError(response, error));
@@ -90,6 +96,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       feed.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      // A section that cannot close (its Redis is gone) must not keep the scheduler from exiting.
+      await Promise.all([...extensions.values()].map((section) => section.close().catch((error: unknown) => options.warn?.(`dashboard section '${section.id}' did not close: ${String(error)}`))));
     },
   };
 }
@@ -99,7 +107,7 @@ interface RouteContext {
   feed: SnapshotFeed;
   metrics: PrometheusMetrics;
   assets: Map<string, StaticAsset>;
-  extensions: Map<string, DashboardExtension>;
+  extensions: Map<string, SectionCache>;
   source: DashboardSource;
   host: string;
   port?: number;
@@ -177,7 +185,7 @@ async function api(context: RouteContext, route: string, query: URLSearchParams,
   if (route.startsWith('x/')) {
     const extension = context.extensions.get(route.slice(2));
     if (extension === undefined) throw new DashboardError('NOT_FOUND', `no dashboard section '${route.slice(2)}'`);
-    return json(response, await extension.data());
+    return json(response, await extension.answer());
   }
   const extraRoute = Object.hasOwn(context.options.routes ?? {}, route) ? context.options.routes![route] : undefined;
   if (extraRoute !== undefined) return json(response, await extraRoute(query));

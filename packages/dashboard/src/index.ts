@@ -11,6 +11,21 @@ export { DashboardAuth, SESSION_COOKIE } from './dashboard-auth.js';
 export { DashboardError, type DashboardErrorCode } from './dashboard-error.js';
 export { SnapshotFeed, EVENT_FIELDS, type FeedOptions, type FeedUpdate, type PackedEvents } from './snapshot-feed.js';
 export { PrometheusMetrics } from './prometheus-metrics.js';
+export { SectionCache, type SectionCacheOptions, type SectionLog } from './section-cache.js';
+export {
+  isSectionContent,
+  type IdsCell,
+  type ProgressCell,
+  type SectionAnswer,
+  type SectionCell,
+  type SectionCellFormat,
+  type SectionColumn,
+  type SectionContent,
+  type SectionTable,
+  type SectionTile,
+  type SectionTone,
+} from './section-content.js';
+export type { JobsSectionOptions, ModelsSectionOptions, SectionFactory, SectionModule, SectionModules } from './section-module.js';
 export {
   TASK_STATES,
   TASK_EVENT_KINDS,

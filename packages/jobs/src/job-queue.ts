@@ -8,7 +8,8 @@ import { assertJson, checkBackoff, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF, type AnyJo
 import { JobsError } from './jobs-error.js';
 import { jobDetails, jobSummary, JOB_STATES, type JobDetails, type JobState, type JobSummary } from './job-view.js';
 import { cancelledKey, DEFAULT_QUEUE, definitionsKey, type JobData } from './queue-keys.js';
-import { preflight, producerConnection, redactUrl, type ConnectionSettings } from './redis-connection.js';
+import { preflight, producerConnection, type ConnectionSettings } from './redis-connection.js';
+import { redactUrl } from './redis-url.js';
 
 /** How often finished() reads a job's state. */
 const FINISHED_POLL_MS = 200;
@@ -151,6 +152,12 @@ export class JobQueue {
     }
     summaries.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
     return summaries.slice(0, limit);
+  }
+
+  /** How many jobs are in each state (BullMQ's counters: one round trip, whatever the queue holds). */
+  async counts(): Promise<Record<JobState, number>> {
+    const counts = await this.#queue.getJobCounts(...JOB_STATES);
+    return Object.fromEntries(JOB_STATES.map((state) => [state, counts[state] ?? 0])) as Record<JobState, number>;
   }
 
   /** Everything about one job: state, progress, tries, result or error with its stack, log. NOT_FOUND if none. */

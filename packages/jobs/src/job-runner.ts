@@ -13,7 +13,8 @@ import { jobsLogger } from './job-logger.js';
 import { JobQueue } from './job-queue.js';
 import { isJobsError, JobsError, type JobsErrorCode } from './jobs-error.js';
 import type { JobData } from './queue-keys.js';
-import { redactUrl, workerConnection, type ConnectionSettings } from './redis-connection.js';
+import { workerConnection, type ConnectionSettings } from './redis-connection.js';
+import { redactUrl } from './redis-url.js';
 
 export interface JobRunnerOptions extends Omit<ConnectionSettings, 'url'> {
   redisUrl: string;

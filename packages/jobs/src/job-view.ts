@@ -15,7 +15,16 @@ export interface JobSummary {
   /** Tries started (a stalled try that was taken over counts too) and allowed. */
   attempts: { made: number; max: number };
   createdAt: string;
+  /**
+   * When a delayed job that has not run yet is due (a submit with a delay, a schedule's next job). Not known for
+   * a try waiting out its backoff: BullMQ keeps that time only in its delayed set.
+   */
+  dueAt: string | undefined;
+  /** When its latest try started. */
+  startedAt: string | undefined;
   finishedAt: string | undefined;
+  /** Why its latest try failed (a job that failed for good, or one waiting to be retried). */
+  failedReason: string | undefined;
   /** The job scheduler that made it, for scheduled jobs. */
   schedule: string | undefined;
   /** The job whose id this one's derives from, for a job started by a job (drift-check -> retrain). */
@@ -25,7 +34,6 @@ export interface JobSummary {
 export interface JobDetails extends JobSummary {
   params: unknown;
   timeoutMs: number | undefined;
-  startedAt: string | undefined;
   result: unknown;
   /** The last try's error, with its stack (the stacks of earlier tries, newest first, after it). */
   error: { reason: string; stack: string[] } | undefined;
@@ -44,7 +52,10 @@ export function jobSummary(job: Job, state: JobState | 'unknown'): JobSummary {
     progress: progressOf(job.progress),
     attempts: { made: job.attemptsMade + (state === 'active' ? 1 : 0), max: job.opts.attempts ?? 1 },
     createdAt: new Date(job.timestamp).toISOString(),
+    dueAt: state === 'delayed' && job.attemptsMade === 0 && job.delay > 0 ? new Date(job.timestamp + job.delay).toISOString() : undefined,
+    startedAt: job.processedOn === undefined ? undefined : new Date(job.processedOn).toISOString(),
     finishedAt: job.finishedOn === undefined ? undefined : new Date(job.finishedOn).toISOString(),
+    failedReason: job.failedReason || undefined,
     schedule: job.repeatJobKey ?? undefined,
     startedBy: typeof data.startedBy === 'string' ? data.startedBy : undefined,
   };
@@ -56,7 +67,6 @@ export function jobDetails(job: Job, state: JobState | 'unknown', log: string[],
     ...jobSummary(job, state),
     params: data.params,
     timeoutMs: data.timeoutMs,
-    startedAt: job.processedOn === undefined ? undefined : new Date(job.processedOn).toISOString(),
     result: job.returnvalue ?? undefined,
     error: state === 'failed' || job.failedReason ? { reason: job.failedReason ?? '', stack: [...(job.stacktrace ?? [])].reverse() } : undefined,
     log,

@@ -6,6 +6,7 @@
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { JobsError } from './jobs-error.js';
+import { checkRedisUrl, redactUrl } from './redis-url.js';
 
 /** How long the preflight waits for Redis to answer (connect, AUTH, first reply). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
@@ -13,31 +14,6 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** Reconnect waits: 0.2 s doubling to 5 s. Redis restarts take seconds; there is no point in waiting minutes. */
 export function reconnectDelay(times: number): number {
   return Math.min(200 * 2 ** Math.max(0, times - 1), 5_000);
-}
-
-/** The URL with its password replaced by ***, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '(an unparsable Redis URL)';
-  }
-}
-
-/** Checks the URL's form: redis:// or rediss:// (TLS), optional user:password, host, port, /db. */
-export function checkRedisUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new JobsError('BAD_OPTIONS', `${JSON.stringify(url)} is not a Redis URL (expected redis://[user:password@]host:port[/db] or rediss:// for TLS)`);
-  }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new JobsError('BAD_OPTIONS', `${redactUrl(url)}: the scheme must be redis:// or rediss:// (TLS), not ${parsed.protocol}//`);
-  }
-  return url;
 }
 
 export interface ConnectionSettings {

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_DASHBOARD_PORT, startDashboard, type DashboardHandle } from '@loom/dashboard';
 import { parseBytes, resolveToken, SERVER_FLAGS, tlsFromFlags, warmUpEnabled } from '@loom/protocol';
 import { adaptiveRoute } from './adaptive-route.js';
+import { loadSections, sectionSettings } from './dashboard-sections.js';
 import { SchedulerDashboardSource } from './dashboard-source.js';
 import { SchedulerServer, type SchedulerOptions } from './scheduler-server.js';
 import { warmUpScheduler } from './warm-up.js';
@@ -23,6 +24,11 @@ Options:
                               that port is taken, a free one; 0 picks a free one)
   --no-dashboard              serve no dashboard (and no /health or /metrics)
   --metrics-open              serve /metrics without the cluster token (Prometheus without credentials)
+  --jobs-redis URL            show a Jobs page of the jobs queue in this Redis (default $LOOM_JOBS_REDIS;
+                              redis://[user:password@]host:port[/db], rediss:// for TLS; a URL with a
+                              password is better given in the variable, which other users cannot read)
+  --jobs-queue NAME           the jobs queue to show (default $LOOM_JOBS_QUEUE, else loom)
+  --model-store DIR           show a Models page of this model store (default $LOOM_MODEL_STORE)
   -h, --help                  show this help`;
 
 export async function runScheduler(argv: string[]): Promise<void> {
@@ -36,6 +42,9 @@ export async function runScheduler(argv: string[]): Promise<void> {
       'dashboard-port': { type: 'string' },
       'no-dashboard': { type: 'boolean' },
       'metrics-open': { type: 'boolean' },
+      'jobs-redis': { type: 'string' },
+      'jobs-queue': { type: 'string' },
+      'model-store': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -55,6 +64,8 @@ export async function runScheduler(argv: string[]): Promise<void> {
   if (values['heartbeat-timeout'] !== undefined) options.heartbeatTimeoutMs = Number(values['heartbeat-timeout']);
   if (values.validate) options.validate = true;
 
+  // Before the scheduler starts: a section that cannot load (a bad URL, a package missing) fails the start.
+  const sections = values['no-dashboard'] ? [] : await loadSections(sectionSettings(values));
   const scheduler = await new SchedulerServer(options).start();
   let dashboard: DashboardHandle | undefined;
   if (!values['no-dashboard']) {
@@ -68,7 +79,9 @@ export async function runScheduler(argv: string[]): Promise<void> {
       token: resolveToken(options.token),
       metricsOpen: values['metrics-open'] === true,
       warn: (message) => scheduler.logger.warn(message),
+      info: (message) => scheduler.logger.info(message),
       routes: { adaptive: adaptiveRoute(scheduler.state) },
+      extensions: sections,
     });
   }
   const ready = { role: 'scheduler', address: scheduler.address, ...(dashboard && { dashboard: dashboard.url }) };

@@ -2,3 +2,4 @@
 // @temporalio/testing apart from its client). Not published.
 export { Random, seededRandom } from './random.js';
 export { parsePrometheusText, type PrometheusFamily, type PrometheusSample } from './prometheus-text.js';
+export { freePort } from './free-port.js';

@@ -3,6 +3,7 @@
 // every row that names it, so the user sees each row that will not train.
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { mapBounded } from '../map-bounded.js';
 import type { SplitProblem } from './split-error.js';
 
 /** Database name to PostgreSQL connection string; unknown is a missing key, `undefined`, or a throw. */
@@ -71,17 +72,4 @@ async function unreadable(file: string): Promise<string | undefined> {
     if (code === 'EACCES') return `${file} is not readable`;
     return `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`;
   }
-}
-
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }

@@ -54,21 +54,33 @@ export async function writeDriftRecord(versionDir: string, record: DriftRecord):
 /** Every run's record for the version, oldest first (none: an empty list). */
 export async function readDriftRecords(versionDir: string): Promise<DriftRecord[]> {
   const dir = join(versionDir, DRIFT_DIR);
-  const names = await readdir(dir).catch((error: NodeJS.ErrnoException) => {
+  const records: DriftRecord[] = [];
+  for (const name of await driftRecordNames(versionDir)) records.push(await readDriftRecord(join(dir, name)));
+  return records;
+}
+
+/** The file names of the version's drift records, oldest first (they sort by time). */
+export async function driftRecordNames(versionDir: string): Promise<string[]> {
+  const names = await readdir(join(versionDir, DRIFT_DIR)).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [] as string[];
     throw error;
   });
-  const records: DriftRecord[] = [];
-  for (const name of names.filter((entry) => entry.endsWith('.json') && !entry.startsWith('.')).sort()) {
-    const path = join(dir, name);
-    let record: DriftRecord;
-    try {
-      record = JSON.parse(await readFile(path, 'utf8')) as DriftRecord;
-    } catch (error) {
-      throw new ModelStoreError('CORRUPT_FILE', `${path}: not a drift record: ${(error as Error).message}`, { path, cause: error });
-    }
-    if (record?.format !== DRIFT_FORMAT) throw new ModelStoreError('CORRUPT_FILE', `${path}: unknown drift record format ${JSON.stringify(record?.format)}`, { path });
-    records.push(record);
+  return names.filter((entry) => entry.endsWith('.json') && !entry.startsWith('.')).sort();
+}
+
+export async function readDriftRecord(path: string): Promise<DriftRecord> {
+  let record: DriftRecord;
+  try {
+    record = JSON.parse(await readFile(path, 'utf8')) as DriftRecord;
+  } catch (error) {
+    throw new ModelStoreError('CORRUPT_FILE', `${path}: not a drift record: ${(error as Error).message}`, { path, cause: error });
   }
-  return records;
+  if (record?.format !== DRIFT_FORMAT) throw new ModelStoreError('CORRUPT_FILE', `${path}: unknown drift record format ${JSON.stringify(record?.format)}`, { path });
+  return record;
+}
+
+/** The run's drifted models, most drifted first: smallest p-value for ks, largest statistic otherwise. */
+export function mostDrifted(run: DriftRecord, limit = run.drifted.length): DriftedModel[] {
+  const byPValue = run.method === 'ks';
+  return [...run.drifted].sort((a, b) => (byPValue ? (a.pValue ?? 1) - (b.pValue ?? 1) : b.statistic - a.statistic)).slice(0, limit);
 }

@@ -1,7 +1,7 @@
 // The model store: a directory of groups, each a sequence of published versions with one current. Reading is
 // lock-free (a reader follows `CURRENT` to a complete, immutable version directory); writing goes through a
 // ModelWriter; pruning removes old versions by renaming them out of `versions/` before deleting them.
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readDriftRecords, writeDriftRecord, type DriftRecord } from './drift-results.js';
 import { temporaryName, writeFileDurable } from './durable-fs.js';
@@ -9,6 +9,7 @@ import { listVersions, readCurrent, withGroupLock } from './group-pointer.js';
 import { ModelGroup } from './model-group.js';
 import { ModelWriter, type WriterOptions } from './model-writer.js';
 import { StageLock } from './stage-lock.js';
+import { readStoreMarker } from './store-marker.js';
 import { checkName, groupDir, groupsDir, STORE_FORMAT, STORE_MARKER, stagingDir, versionDir, versionsDir } from './store-layout.js';
 import { isModelStoreError, ModelStoreError } from './store-error.js';
 import { readManifest, type VersionManifest } from './version-manifest.js';
@@ -45,14 +46,7 @@ export class ModelStore {
   static async open(dir: string, options: OpenStoreOptions = {}): Promise<ModelStore> {
     const root = resolve(dir);
     const marker = join(root, STORE_MARKER);
-    try {
-      const format = (JSON.parse(await readFile(marker, 'utf8')) as { format?: unknown }).format;
-      if (format !== STORE_FORMAT) throw new ModelStoreError('NOT_A_STORE', `${marker}: unknown store format ${JSON.stringify(format)} (this Loom reads ${STORE_FORMAT})`, { path: marker });
-      return new ModelStore(root);
-    } catch (error) {
-      if (isModelStoreError(error)) throw error;
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new ModelStoreError('NOT_A_STORE', `${marker}: ${(error as Error).message}`, { path: marker, cause: error });
-    }
+    if (await readStoreMarker(root)) return new ModelStore(root);
     if (options.create === false) throw new ModelStoreError('NOT_A_STORE', `${root} is not a model store (no ${STORE_MARKER})`, { path: root });
     await mkdir(root, { recursive: true });
     // A directory already holding other things is not made a store: a mistyped path must not scatter files.

@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { formatNumber as fmt, quantiles } from '../cli/figures.js';
 import type { ModelMetrics } from '../families/evaluate.js';
-import type { DriftRecord } from './drift-results.js';
+import { mostDrifted, type DriftRecord } from './drift-results.js';
 import type { StoredModel } from './model-record.js';
 import { ModelStore } from './model-store.js';
 import { ModelStoreError } from './store-error.js';
@@ -123,7 +123,7 @@ function describeModel(model: StoredModel, version: number): string[] {
 
 /** The latest drift run of the version: when, how, and the models that drifted most. */
 function driftLines(run: DriftRecord): string[] {
-  const top = [...run.drifted].sort((a, b) => (run.method === 'ks' ? (a.pValue ?? 1) - (b.pValue ?? 1) : b.statistic - a.statistic)).slice(0, 5);
+  const top = mostDrifted(run, 5);
   return [
     `drift (latest run, ${run.detectedAt}, ${run.method}): ${run.drifted.length} of ${run.tested} models drifted${run.failed > 0 ? `, ${run.failed} not tested` : ''}`,
     ...top.map((d) => `  ${d.id}  statistic ${fmt(d.statistic)}${d.pValue === undefined ? '' : `  p ${d.pValue.toExponential(2)}`}  threshold ${fmt(d.threshold)}${d.changeAt === undefined ? '' : `  from ${new Date(d.changeAt).toISOString()}`}`),
