@@ -72,8 +72,8 @@ export class PrometheusMetrics {
         }
       },
     });
-    perWorkerCounter(registers, 'loom_worker_transfer_incoming_bytes_total', 'Bytes of task inputs a worker fetched from other workers', current, (worker) => worker.transferIncomingBytesTotal);
-    perWorkerCounter(registers, 'loom_worker_transfer_outgoing_bytes_total', 'Bytes of results a worker sent to other workers and to clients', current, (worker) => worker.transferOutgoingBytesTotal);
+    perWorker(registers, 'loom_worker_transfer_incoming_bytes_total', 'Bytes of task inputs a worker fetched from other workers', current, (worker) => worker.transferIncomingBytesTotal, 'counter');
+    perWorker(registers, 'loom_worker_transfer_outgoing_bytes_total', 'Bytes of results a worker sent to other workers and to clients', current, (worker) => worker.transferOutgoingBytesTotal, 'counter');
     new Gauge({
       name: 'loom_worker_memory_threshold_ratio',
       help: 'A worker\'s memory thresholds as fractions of its limit (0: off): target (spill), spill (by RSS), pause, terminate',
@@ -125,37 +125,31 @@ function counter(registers: Registry[], name: string, help: string, value: () =>
   });
 }
 
-function perWorkerCounter(
-  registers: Registry[],
-  name: string,
-  help: string,
-  current: () => Omit<DashboardSnapshot, 'tasksPerSecond'>,
-  value: (worker: DashboardSnapshot['workers'][number]) => number,
-): void {
-  new Counter({
-    name,
-    help,
-    labelNames: ['worker'],
-    registers,
-    collect() {
-      this.reset();
-      for (const worker of current().workers) this.inc({ worker: worker.name }, value(worker));
-    },
-  });
-}
-
+/**
+ * One value per worker, as a gauge or (for running totals) a counter. prom-client's counters only go up, so a
+ * counter is rebuilt from nothing at each scrape and incremented to the worker's total.
+ */
 function perWorker(
   registers: Registry[],
   name: string,
   help: string,
   current: () => Omit<DashboardSnapshot, 'tasksPerSecond'>,
   value: (worker: DashboardSnapshot['workers'][number]) => number,
+  type: 'gauge' | 'counter' = 'gauge',
 ): void {
+  const configuration = { name, help, labelNames: ['worker'] as const, registers };
+  if (type === 'counter') {
+    new Counter({
+      ...configuration,
+      collect() {
+        this.reset();
+        for (const worker of current().workers) this.inc({ worker: worker.name }, value(worker));
+      },
+    });
+    return;
+  }
   new Gauge({
-    name,
-    help,
-    labelNames: ['worker'],
-    registers,
+    ...configuration,
     collect() {
       this.reset();
       for (const worker of current().workers) this.set({ worker: worker.name }, value(worker));

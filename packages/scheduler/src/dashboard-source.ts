@@ -14,7 +14,7 @@ import type {
 } from '@loom/dashboard';
 import type { SchedulerState } from './scheduler-state.js';
 import type { TaskPrefix } from './task-state.js';
-import { NO_IO, type WorkerTelemetry, type WorkerThresholds } from './worker-telemetry.js';
+import { NO_IO, type WorkerTelemetry } from './worker-telemetry.js';
 
 /** The worker's defaults (@loom/worker memory-manager.ts), for a worker that does not report its own. */
 const WORKER_DEFAULT_THRESHOLDS: MemoryThresholds = { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 };
@@ -66,7 +66,7 @@ export class SchedulerDashboardSource implements DashboardSource {
         processing: worker.processing.size,
         inMemory: worker.hasWhat.size,
         lastSeenMsAgo: Math.max(0, atMs - (telemetry?.lastSeen ?? atMs)),
-        thresholds: thresholdsView(telemetry?.thresholds),
+        thresholds: telemetry?.thresholds ?? WORKER_DEFAULT_THRESHOLDS,
         spillWriteBytesTotal: io.spillWriteBytesTotal,
         spillReadBytesTotal: io.spillReadBytesTotal,
         transferIncomingBytesTotal: io.transferIncomingBytesTotal,
@@ -142,12 +142,6 @@ export class SchedulerDashboardSource implements DashboardSource {
       message: failure.message,
     }));
   }
-}
-
-function thresholdsView(thresholds: WorkerThresholds | undefined): MemoryThresholds {
-  if (thresholds === undefined) return WORKER_DEFAULT_THRESHOLDS;
-  const off = (fraction: number | false): number => (fraction === false ? 0 : fraction);
-  return { target: off(thresholds.target), spill: off(thresholds.spill), pause: off(thresholds.pause), terminate: off(thresholds.terminate) };
 }
 
 function liveCount(prefix: TaskPrefix): number {

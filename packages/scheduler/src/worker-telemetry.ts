@@ -5,12 +5,12 @@
 import type { loom } from '@loom/protocol';
 import type { ActivityKind, TaskActivity } from './task-activity.js';
 
-/** Fractions of the worker's memory limit; false where the worker turned a threshold off. */
+/** Fractions of the worker's memory limit, as the hello carries them: 0 where the worker turned one off. */
 export interface WorkerThresholds {
-  target: number | false;
-  spill: number | false;
-  pause: number | false;
-  terminate: number | false;
+  target: number;
+  spill: number;
+  pause: number;
+  terminate: number;
 }
 
 /** Byte totals since the worker started. */
@@ -33,7 +33,7 @@ export const NO_IO: Readonly<WorkerIoTotals> = Object.freeze({ spillWriteBytesTo
 
 export function thresholdsFromWire(wire: loom.v1.IMemoryThresholds | null | undefined): WorkerThresholds | undefined {
   if (!wire) return undefined;
-  const fraction = (value: number | null | undefined): number | false => (value !== null && value !== undefined && value > 0 ? value : false);
+  const fraction = (value: number | null | undefined): number => Math.max(0, value ?? 0);
   return { target: fraction(wire.target), spill: fraction(wire.spill), pause: fraction(wire.pause), terminate: fraction(wire.terminate) };
 }
 

@@ -3,9 +3,10 @@
 // scheduler's message limit (a larger message would end the session). No I/O: scheduler-link.ts sends what
 // `takeMessages` returns, and the scheduler's fuzzer drives the same batching against the real scheduler.
 import { DEFAULT_MAX_MESSAGE_BYTES, Outbox, codecToWire, pb, taskErrorToWire, taskFinishedSizeBound, type loom } from '@loom/protocol';
+import type { ActivityKind } from './worker-activity.js';
 import type { MissingInputsReport, TaskFailedReport, TaskFinishedReport, TaskReporter, WorkerMetrics } from './task-types.js';
 
-const ACTIVITY_KINDS: Readonly<Record<WorkerMetrics['activity'][number]['kind'], loom.v1.WorkerActivity.Kind>> = {
+const ACTIVITY_KINDS: Readonly<Record<ActivityKind, loom.v1.WorkerActivity.Kind>> = {
   transfer: pb.WorkerActivity.Kind.TRANSFER,
   'spill-read': pb.WorkerActivity.Kind.SPILL_READ,
   'spill-write': pb.WorkerActivity.Kind.SPILL_WRITE,

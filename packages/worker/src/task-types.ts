@@ -1,6 +1,7 @@
 // The worker's own vocabulary for what the scheduler asks of it and what it reports back. Generated protobuf
 // types stop at scheduler-link.ts; everything else in the worker speaks these plain, structured-cloneable shapes.
 import type { EncodedValue, LoomError } from '@loom/protocol';
+import type { ActivityKind } from './worker-activity.js';
 
 /** A loaded task function: what a FunctionSpec becomes inside a task thread. */
 export type TaskFunction = (...args: unknown[]) => unknown;
@@ -119,7 +120,7 @@ export interface WorkerMetrics {
 }
 
 export interface WorkerActivityReport {
-  kind: 'transfer' | 'spill-read' | 'spill-write';
+  kind: ActivityKind;
   startedMsAgo: number;
   durationMs: number;
   bytes: number;
