@@ -9,11 +9,17 @@ import { eventually, useCluster } from './cluster-fixture.js';
 import { block as localBlock, checksum as localChecksum } from './fixtures/memory-ops.js';
 
 const OPS = new URL('./fixtures/memory-ops.js', import.meta.url).href;
-const block = delayed<(seed: number, kib: number) => Uint8Array>({ module: OPS, export: 'block' });
+// Each worker declares its own resource and half the blocks ask for it, so both workers hold (and spill) blocks
+// however fast either one finishes its share.
+const blockOn = (side: 'left' | 'right') =>
+  delayed<(seed: number, kib: number) => Uint8Array>({ module: OPS, export: 'block' }, { resources: { [side]: 1 } });
+const blockLeft = blockOn('left');
+const blockRight = blockOn('right');
 const checksum = delayed<(blocks: Uint8Array[], extra?: number) => number>({ module: OPS, export: 'checksum' });
 
-// 400 MiB per worker, spilling above 5 % managed (20 MiB): 16 blocks of 3 MiB spread over two workers spill.
-const fixture = useCluster({ workers: 2, memoryLimit: '400MiB', workerArgs: ['--memory-target', '0.05', '--memory-pause', 'false'], dashboard: { port: 0 } });
+// 400 MiB per worker, spilling above 2 % managed (8 MiB): 8 blocks of 3 MiB on each worker spill.
+const fixture = useCluster({ workers: 0, memoryLimit: '400MiB', workerArgs: ['--memory-target', '0.02', '--memory-pause', 'false'], dashboard: { port: 0 } });
+
 const BLOCK_KIB = 3 * 1024;
 
 const url = (path: string) => new URL(path, fixture.cluster.dashboardUrl).toString();
@@ -29,8 +35,10 @@ async function scrape(): Promise<(name: string, labels: Record<string, string>) 
 
 test('spill writes and reads, transfers in and out, and each worker\'s thresholds reach /metrics and the task stream', async () => {
   const { client } = fixture;
+  await fixture.cluster.addWorker({ resources: { left: 1 } });
+  await fixture.cluster.addWorker({ resources: { right: 1 } });
   const seeds = Array.from({ length: 16 }, (_, i) => i);
-  const blocks = await Promise.all(seeds.map((seed) => block(seed, BLOCK_KIB).persist()));
+  const blocks = await Promise.all(seeds.map((seed) => (seed % 2 === 0 ? blockLeft : blockRight)(seed, BLOCK_KIB).persist()));
   const info = await eventually('spilled results', async () => {
     const now = await client.schedulerInfo();
     return now.workers.every((worker) => worker.spilledBytes > 0) ? now : undefined;
@@ -50,7 +58,7 @@ test('spill writes and reads, transfers in and out, and each worker\'s threshold
   let outgoing = 0;
   for (const name of names) {
     assert.ok((value('loom_worker_spill_bytes_total', { worker: name, activity: 'disk_write' }) ?? 0) >= BLOCK_KIB * 1024, `${name} wrote spill files`);
-    assert.equal(value('loom_worker_memory_threshold_ratio', { worker: name, threshold: 'target' }), 0.05, 'the worker\'s own target, not the default');
+    assert.equal(value('loom_worker_memory_threshold_ratio', { worker: name, threshold: 'target' }), 0.02, 'the worker\'s own target, not the default');
     assert.equal(value('loom_worker_memory_threshold_ratio', { worker: name, threshold: 'pause' }), 0, 'pausing turned off shows as 0');
     incoming += value('loom_worker_transfer_incoming_bytes_total', { worker: name }) ?? 0;
     outgoing += value('loom_worker_transfer_outgoing_bytes_total', { worker: name }) ?? 0;
