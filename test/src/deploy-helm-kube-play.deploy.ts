@@ -196,6 +196,15 @@ test('the rendered scheduler, workers, Redis, jobs runner and serve run under po
   const serve = `http://${ipOf(`${name}-loom-serve`)}:8000`;
   await eventually('serve is ready', async () => ((await fetch(`${serve}/v2/health/ready`).catch(() => undefined))?.ok ? true : undefined), 60_000);
   assert.equal((await fetch(`${serve}/v2`)).status, 401, 'serve checks the cluster token');
+
+  // The dashboard's Jobs and Models pages read the runner's Redis and the model store the chart mounts.
+  for (const section of ['jobs', 'models']) {
+    await eventually(`the ${section} page reads its source`, async () => {
+      const response = await fetch(`${dashboard}/api/v1/x/${section}`, { headers: bearer });
+      const content = response.ok ? ((await response.json()) as { error?: string; tables?: unknown[] }) : undefined;
+      return content !== undefined && content.error === undefined && Array.isArray(content.tables) ? true : undefined;
+    }, 60_000);
+  }
 });
 
 /**

@@ -165,6 +165,21 @@ test('Redis: bundled as a StatefulSet with a claim, AOF and noeviction, or exter
   assert.match(missing.stderr, /set redis.external.url or redis.external.existingSecret/);
 });
 
+test('the scheduler\'s Jobs and Models pages: the jobs\' Redis and the model store (read only), or neither when off', () => {
+  const scheduler = (manifests: Manifest[]) => podSpec(named(manifests, 'Deployment', 'loom-scheduler'));
+  const defaults = scheduler(render('defaults'));
+  const container = defaults.containers[0]!;
+  assert.equal(env(container, 'LOOM_JOBS_REDIS').value, 'redis://loom-redis:6379');
+  assert.equal(env(container, 'LOOM_MODEL_STORE').value, '/models');
+  assert.deepEqual(container.volumeMounts!.find((mount) => mount.name === 'models'), { name: 'models', mountPath: '/models', readOnly: true });
+  assert.equal((defaults.volumes!.find((volume) => volume.name === 'models')!['persistentVolumeClaim'] as { claimName: string }).claimName, 'loom-models');
+  assert.deepEqual(env(scheduler(render('external-redis')).containers[0]!, 'LOOM_JOBS_REDIS').valueFrom, { secretKeyRef: { name: 'loom-redis-url', key: 'url' } });
+  const neither = scheduler(renderChart('loom', [], ['jobs.enabled=false', 'modelStore.enabled=false', 'serve.enabled=false']));
+  const names = neither.containers[0]!.env!.map((variable) => variable.name);
+  assert.ok(!names.includes('LOOM_JOBS_REDIS') && !names.includes('LOOM_MODEL_STORE'), names.join(', '));
+  assert.ok(!neither.volumes!.some((volume) => volume.name === 'models'));
+});
+
 test('TLS: every gRPC party gets the certificate Secret and the flags, the jobs runner too', () => {
   const manifests = render('tls');
   const withJobs = renderChart('loom', SCENARIOS.tls, ['jobs.enabled=true']);

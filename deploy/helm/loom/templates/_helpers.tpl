@@ -72,18 +72,24 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* The Redis URL the jobs runner uses: the bundled service, or the external one (a Secret when it has a password). */}}
 {{- define "loom.redisEnv" -}}
-{{- if .Values.redis.enabled }}
-- name: LOOM_REDIS_URL
-  value: {{ printf "redis://%s:6379" (include "loom.redisName" .) | quote }}
-{{- else if .Values.redis.external.existingSecret }}
-- name: LOOM_REDIS_URL
+{{- include "loom.redisEnvNamed" (dict "root" . "name" "LOOM_REDIS_URL") }}
+{{- end }}
+
+{{/* The same Redis URL under another variable name (the scheduler's Jobs page reads LOOM_JOBS_REDIS). */}}
+{{- define "loom.redisEnvNamed" -}}
+{{- $root := .root }}
+{{- if $root.Values.redis.enabled }}
+- name: {{ .name }}
+  value: {{ printf "redis://%s:6379" (include "loom.redisName" $root) | quote }}
+{{- else if $root.Values.redis.external.existingSecret }}
+- name: {{ .name }}
   valueFrom:
     secretKeyRef:
-      name: {{ .Values.redis.external.existingSecret }}
-      key: {{ .Values.redis.external.existingSecretKey }}
+      name: {{ $root.Values.redis.external.existingSecret }}
+      key: {{ $root.Values.redis.external.existingSecretKey }}
 {{- else }}
-- name: LOOM_REDIS_URL
-  value: {{ required "redis.enabled is false: set redis.external.url or redis.external.existingSecret" .Values.redis.external.url | quote }}
+- name: {{ .name }}
+  value: {{ required "redis.enabled is false: set redis.external.url or redis.external.existingSecret" $root.Values.redis.external.url | quote }}
 {{- end }}
 {{- end }}
 
