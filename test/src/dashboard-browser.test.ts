@@ -1,7 +1,8 @@
 // The dashboard in a real browser (Debian's Chromium driven by playwright-core) against live clusters: the status
 // page shows the workers and memory figures the scheduler reports, the task stream and progress move and reach
 // completion, an erred task shows as an error, /metrics parses as Prometheus text and agrees with
-// schedulerInfo(), a token cluster asks for a login first, and a page open over many graphs stays bounded.
+// schedulerInfo(), a worker's page shows its log lines as they come, a token cluster asks for a login first, and
+// a page open over many graphs stays bounded.
 // Screenshots of every page land in test/artifacts/dashboard/ (not committed).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,6 +65,7 @@ test('the status page shows every worker with the memory figures the scheduler r
 
 test('the task stream and progress move while a graph runs and reach completion', async () => {
   const tasksBefore = Number(await page.getAttribute('#task-stream', 'data-total'));
+  const [newestBefore] = (await (await fetch(url('/api/v1/tasks?after=0&limit=1'))).json()) as Array<{ seq: number }>;
   const futures = fixture.client.map(busy, Array.from({ length: 240 }, (_, i) => i), { pure: false });
   const seen = new Set<string>();
   const gathered = fixture.client.gather(futures);
@@ -82,6 +84,14 @@ test('the task stream and progress move while a graph runs and reach completion'
   });
   await eventually('240 more tasks in the task stream', async () =>
     Number(await page.getAttribute('#task-stream', 'data-total')) >= tasksBefore + 240 ? true : undefined);
+  // One row per worker thread: each task is drawn in the row of the thread that ran it, as its worker reported.
+  const events = (await (await fetch(url(`/api/v1/tasks?after=${newestBefore?.seq ?? 0}&limit=8192`))).json()) as Array<{ worker: string; thread: number; kind: string }>;
+  const ran = events.filter((event) => event.kind === 'compute');
+  assert.ok(ran.length >= 240, `the busy runs are in the task events (${ran.length})`);
+  assert.ok(ran.every((event) => event.thread === 1 || event.thread === 2), `threads are 1 or 2: ${[...new Set(ran.map((event) => event.thread))].join(', ')}`);
+  const threadsUsed = new Set(ran.map((event) => `${event.worker}/${event.thread}`));
+  assert.ok(threadsUsed.size >= 3, `240 tasks of 8 ms ran on most of the 4 threads (${[...threadsUsed].join(', ')})`);
+  assert.ok(Number(await page.getAttribute('#task-stream', 'data-rows')) >= 3, 'and the page draws them in as many rows');
   await shot(page, 'status');
   for (const future of futures) future.release();
 });
@@ -147,7 +157,47 @@ test('the workers, worker and graph pages render', async () => {
   await shot(page, 'workers');
   await page.click('#workers-body tr:first-child a');
   await page.waitForSelector('#worker-tasks tr');
+  await page.waitForSelector('#worker-logs li');
   await shot(page, 'worker');
+  await page.goto(url('/status'));
+});
+
+test('a worker page shows the worker\'s log lines, new ones while it is open, a warning in the warning colour', async () => {
+  // A task that ends its thread makes its worker warn as it replaces the thread.
+  const exits = (code: number) => {
+    process.exit(code);
+  };
+  /** Ends a thread with `code`; resolves with the worker that ran it. */
+  const death = async (code: number) => {
+    await assert.rejects(fixture.client.submit(exits, code).result());
+    const failure = await eventually(`the failure of exit code ${code}`, async () =>
+      ((await (await fetch(url('/api/v1/failures?limit=50'))).json()) as { worker: string; message: string }[]).find((entry) => entry.message.includes(`(exit code ${code})`)));
+    return failure.worker;
+  };
+  const warned = (code: number) => eventually(`the warning of exit code ${code} on the page`, async () => {
+    const texts = await page.$$eval('#worker-logs li[data-level="warn"]', (elements) => (elements as unknown as { textContent: string | null }[]).map((element) => element.textContent ?? ''));
+    return texts.some((text) => text.includes('task thread died; replacing it') && text.includes(`"cause":"exit code ${code}"`)) ? true : undefined;
+  });
+  const workerId = await death(60);
+  await page.goto(url(`/workers/${encodeURIComponent(workerId)}`));
+  await warned(60);
+  // Either worker may run the next one: until this page's worker does, then its line must appear without a reload.
+  let code = 61;
+  while ((await death(code)) !== workerId) {
+    code += 1;
+    assert.ok(code < 80, `one of 20 thread deaths ran on ${workerId}`);
+  }
+  await warned(code);
+  const [levelColour, warnColour] = await page.evaluate<[string, string]>(`(() => {
+    const level = document.querySelector('#worker-logs li[data-level="warn"] .level');
+    const probe = document.body.appendChild(document.createElement('span'));
+    probe.style.color = 'var(--warn)';
+    const colours = [getComputedStyle(level).color, getComputedStyle(probe).color];
+    probe.remove();
+    return colours;
+  })()`);
+  assert.equal(levelColour, warnColour);
+  await shot(page, 'worker-logs');
   await page.goto(url('/status'));
 });
 

@@ -1,9 +1,10 @@
 // What workers move besides running tasks, seen from the scheduler's dashboard on a real cluster: results
 // spilled past a low memory target and read back, inputs fetched from the other worker, each worker's own
-// memory thresholds. Checked in /metrics (read with a Prometheus text parser) and in the task stream's events.
+// memory thresholds, and a transfer held up by a frozen peer while it is in flight. Checked in /metrics (read with
+// a Prometheus text parser) and in the task stream's events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { delayed } from '@loom/client';
+import { delayed, type LocalWorker } from '@loom/client';
 import { parsePrometheusText } from '@loom/testing';
 import { eventually, useCluster } from './cluster-fixture.js';
 import { block as localBlock, checksum as localChecksum } from './fixtures/memory-ops.js';
@@ -16,11 +17,17 @@ const blockOn = (side: 'left' | 'right') =>
 const blockLeft = blockOn('left');
 const blockRight = blockOn('right');
 const checksum = delayed<(blocks: Uint8Array[], extra?: number) => number>({ module: OPS, export: 'checksum' });
+const checksumOnRight = delayed<(blocks: Uint8Array[], extra?: number) => number>({ module: OPS, export: 'checksum' }, { resources: { right: 1 } });
 
 // 400 MiB per worker, spilling above 2 % managed (8 MiB): 8 blocks of 3 MiB on each worker spill.
 const fixture = useCluster({ workers: 0, memoryLimit: '400MiB', workerArgs: ['--memory-target', '0.02', '--memory-pause', 'false'], dashboard: { port: 0 } });
 
 const BLOCK_KIB = 3 * 1024;
+
+/** The two workers, added once for the file: `left` and `right` each declare a resource of their name. */
+let added: Promise<{ left: LocalWorker; right: LocalWorker }> | undefined;
+const sides = () =>
+  (added ??= (async () => ({ left: await fixture.cluster.addWorker({ resources: { left: 1 } }), right: await fixture.cluster.addWorker({ resources: { right: 1 } }) }))());
 
 const url = (path: string) => new URL(path, fixture.cluster.dashboardUrl).toString();
 
@@ -35,8 +42,7 @@ async function scrape(): Promise<(name: string, labels: Record<string, string>) 
 
 test('spill writes and reads, transfers in and out, and each worker\'s thresholds reach /metrics and the task stream', async () => {
   const { client } = fixture;
-  await fixture.cluster.addWorker({ resources: { left: 1 } });
-  await fixture.cluster.addWorker({ resources: { right: 1 } });
+  await sides();
   const seeds = Array.from({ length: 16 }, (_, i) => i);
   const blocks = await Promise.all(seeds.map((seed) => (seed % 2 === 0 ? blockLeft : blockRight)(seed, BLOCK_KIB).persist()));
   const info = await eventually('spilled results', async () => {
@@ -73,4 +79,32 @@ test('spill writes and reads, transfers in and out, and each worker\'s threshold
   assert.ok(transfers.length >= 1, 'the fetch is in the task stream');
   assert.ok(events.some((event) => event.kind === 'spill-write') && events.some((event) => event.kind === 'spill-read'), 'spill I/O is in the task stream');
   for (const event of transfers) assert.ok(event.stopMs >= event.startMs && names.includes(event.worker));
+});
+
+test('a fetch from a frozen peer shows as bytes and a call in flight, and both go back to 0 when it completes', async () => {
+  const { left, right } = await sides();
+  const input = await blockLeft(101, BLOCK_KIB).persist();
+  // persist() returns once the graph is sent: the block must be in the left worker's memory before it freezes.
+  await eventually('the block computed', async () => ((await fixture.client.schedulerInfo()).taskCounts['processing'] ?? 0) === 0 ? true : undefined);
+  const worker = (await fixture.client.schedulerInfo()).workers.find((candidate) => candidate.address === right.address)!.name;
+  process.kill(left.pid, 'SIGSTOP');
+  let sum: Promise<number> | undefined;
+  try {
+    sum = checksumOnRight([input]).compute();
+    sum.catch(() => undefined); // awaited below; this only keeps a failure above from leaving it unhandled
+    const stuck = await eventually('the fetch in flight on the right worker', async () => {
+      const read = await scrape();
+      return (read('loom_worker_transfer_incoming_count', { worker }) ?? 0) === 1 ? read : undefined;
+    });
+    const inFlight = stuck('loom_worker_transfer_incoming_bytes', { worker }) ?? 0;
+    // The size the scheduler knows for the input: the block's bytes and its encoding's few bytes of header.
+    assert.ok(inFlight >= BLOCK_KIB * 1024 && inFlight <= BLOCK_KIB * 1024 + 64, `${inFlight} bytes in flight`);
+  } finally {
+    process.kill(left.pid, 'SIGCONT');
+  }
+  assert.equal(await sum, localChecksum([localBlock(101, BLOCK_KIB)]));
+  await eventually('nothing in flight after the fetch', async () => {
+    const read = await scrape();
+    return read('loom_worker_transfer_incoming_count', { worker }) === 0 && read('loom_worker_transfer_incoming_bytes', { worker }) === 0 ? true : undefined;
+  });
 });

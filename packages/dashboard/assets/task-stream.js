@@ -1,12 +1,13 @@
 // The task stream: one row per worker thread, one rectangle per task coloured by its kind, errors in black;
 // above each worker's rows a thin strip of what it moved besides (inputs fetched from peers in red, spilled
-// results read back in orange, written to disk in brown), as Dask draws transfers and disk reads. Workers report
-// when a result arrived and how long the run took, not which thread ran it, so rows are packed here: a task
-// takes the first row of its worker that is free at its start. At most `capacity` rectangles are kept (the
-// oldest dropped) and drawing is one canvas, so a page open all day holds a bounded amount.
+// results read back in orange, written to disk in brown), as Dask draws transfers and disk reads. A task goes in
+// the row of the thread the worker says ran it; one without a thread (a result the worker already held, or from
+// a worker that does not say) takes the first row of its worker free at its start. At most `capacity`
+// rectangles are kept (the oldest dropped) and drawing is one canvas, so a page open all day holds a bounded
+// amount.
 import { colourOf } from './format.js';
 
-const FIELDS = 6;
+const FIELDS = 7;
 const WINDOW_MS = 15_000;
 /** Packed event kinds (TASK_EVENT_KINDS in snapshot.ts): 0 compute, 1 error, then what workers move. */
 const KIND_ERROR = 1;
@@ -17,7 +18,7 @@ const STRIP = 4;
 export class TaskStream {
   constructor(capacity) {
     this.capacity = capacity;
-    /** { worker, prefix, start, stop, error } in server milliseconds, oldest first. */
+    /** { worker, thread, prefix, start, stop, error } in server milliseconds, oldest first; thread from 1, 0 unknown. */
     this.tasks = [];
     /** { worker, kind, start, stop }: transfers and spill I/O, kept apart so they take no task row. */
     this.moves = [];
@@ -42,7 +43,7 @@ export class TaskStream {
         continue;
       }
       const error = kind === KIND_ERROR;
-      this.tasks.push({ worker, prefix: prefixes[rows[i + 2]], start, stop: start + rows[i + 4], error });
+      this.tasks.push({ worker, thread: rows[i + 6] ?? 0, prefix: prefixes[rows[i + 2]], start, stop: start + rows[i + 4], error });
       this.total += 1;
       if (error) this.errors += 1;
     }
@@ -92,15 +93,21 @@ export class TaskStream {
       moved += 1;
     }
     let drawn = 0;
+    /** Rows (worker lane numbers) with a rectangle in view, for tests and for the eye: are all threads busy? */
+    const busyRows = new Set();
     for (const task of this.tasks) {
       const worker = lanesOf.get(task.worker);
       if (worker === undefined) continue;
-      let lane = worker.ends.findIndex((end) => end <= task.start + 0.5);
-      if (lane < 0) lane = worker.ends.indexOf(Math.min(...worker.ends));
+      let lane = task.thread - 1;
+      if (lane < 0 || lane >= worker.count) {
+        lane = worker.ends.findIndex((end) => end <= task.start + 0.5);
+        if (lane < 0) lane = worker.ends.indexOf(Math.min(...worker.ends));
+      }
       worker.ends[lane] = task.stop;
       if (task.stop < from) continue;
       const left = x(task.start);
       const top = rowTop(worker, lane) + 2;
+      busyRows.add(worker.first + lane);
       const w = Math.max(1.5, x(task.stop) - left);
       context.fillStyle = task.error ? styles.getPropertyValue('--error-fill') : colourOf(task.prefix);
       context.fillRect(left, top, w, laneHeight - 4);
@@ -119,5 +126,6 @@ export class TaskStream {
     canvas.dataset.errors = String(this.errors);
     canvas.dataset.total = String(this.total);
     canvas.dataset.moves = String(moved);
+    canvas.dataset.rows = String(busyRows.size);
   }
 }

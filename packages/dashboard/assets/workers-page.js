@@ -1,5 +1,5 @@
 // Workers: a table of every worker (from the stream's snapshot), each linking to its own page with its recent
-// tasks and failures (read from /api/v1/workers/<id> once a second while the page is open).
+// tasks, failures and log lines (read from /api/v1/workers/<id> once a second while the page is open).
 import { ago, bytes, colourOf, count, h, syncRows } from './format.js';
 
 export function renderWorkers(main, state) {
@@ -54,12 +54,14 @@ export function renderWorker(main, state, id) {
   const stats = h('section', { class: 'totals' });
   const tasks = h('tbody', { id: 'worker-tasks' });
   const failures = h('ul', { class: 'failures' });
+  const logs = h('ul', { class: 'logs', id: 'worker-logs' });
+  const logsNote = h('span', { class: 'note' });
   main.append(h('p', {}, h('a', { href: '/workers' }, '← Workers')), title, subtitle, stats,
     h('div', { class: 'grid' },
       h('section', { class: 'card' }, h('h2', {}, 'Recent tasks', h('span', { class: 'note' }, 'newest first')),
         h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Prefix'), h('th', { class: 'num' }, 'Finished'), h('th', { class: 'num' }, 'Duration'), h('th', {}, 'Outcome'))), tasks)),
-      h('section', { class: 'card' }, h('h2', {}, 'Failures'), failures,
-        h('p', { class: 'muted' }, 'Logs: a worker writes its log to its own stderr (JSON lines); the scheduler does not collect them.'))));
+      h('section', { class: 'card' }, h('h2', {}, 'Failures'), failures),
+      h('section', { class: 'card wide', id: 'worker-logs-card' }, h('h2', {}, 'Logs', logsNote), logs)));
   let stopped = false;
   async function refresh() {
     if (stopped) return;
@@ -75,6 +77,7 @@ export function renderWorker(main, state, id) {
         ['managed', 'Managed', bytes(w.managedBytes), `${count(w.inMemory)} results`],
         ['spilled', 'Spilled', bytes(w.spilledBytes), `${bytes(w.spillWriteBytesTotal)} written, ${bytes(w.spillReadBytesTotal)} read back in all`],
         ['transfers', 'Transfers', bytes(w.transferIncomingBytesTotal), `fetched from peers; ${bytes(w.transferOutgoingBytesTotal)} sent`],
+        ['in-flight', 'In flight', `${bytes(w.transferIncomingBytes)} in`, `${count(w.transferIncomingCalls)} fetches open; ${bytes(w.transferOutgoingBytes)} out in ${count(w.transferOutgoingCalls)}`],
         ['processing', 'Processing', count(w.processing), w.paused ? 'paused' : 'running'],
       ], ([key]) => key, () => h('div', { class: 'card stat' }, h('div', { class: 'label' }), h('div', { class: 'value' }), h('div', { class: 'sub' })),
       (card, [, label, value, sub]) => {
@@ -95,6 +98,7 @@ export function renderWorker(main, state, id) {
           item.children[1].textContent = `${failure.key}: ${failure.message}`;
         });
       if (detail.failures.length === 0) failures.replaceChildren(h('li', { class: 'empty', 'data-key': 'none' }, 'None.'));
+      renderLogs(logs, logsNote, detail.logs, detail.logsDropped);
     } else if (response?.status === 404) {
       subtitle.textContent = 'This worker is not connected (it left the cluster, or never joined).';
     }
@@ -102,4 +106,26 @@ export function renderWorker(main, state, id) {
   }
   void refresh();
   return { dispose() { stopped = true; } };
+}
+
+/** Lines a worker page shows: the newest, newest first. */
+const LOG_LINES_SHOWN = 200;
+
+// Log text comes from the worker's log records, which carry whatever a task or an error message put there:
+// it is set as text (h() and textContent), never parsed as HTML.
+function renderLogs(list, note, lines, dropped) {
+  note.textContent = `newest first · at the worker's log level${dropped > 0 ? ` · ${count(dropped)} lines not sent (more than a heartbeat carries)` : ''}`;
+  syncRows(list, lines.slice(-LOG_LINES_SHOWN).reverse(), (line) => String(line.seq),
+    () => h('li', {}, h('span', { class: 'time' }), h('span', { class: 'level' }), h('span', { class: 'message' }), h('code', { class: 'fields' })),
+    (item, line) => {
+      const [time, level, message, fields] = item.children;
+      item.dataset.level = line.level;
+      time.textContent = new Date(line.timeMs).toLocaleTimeString();
+      level.textContent = line.level;
+      level.className = `level ${line.level}`;
+      message.textContent = line.msg;
+      fields.textContent = line.fields;
+      fields.hidden = line.fields === '';
+    });
+  if (lines.length === 0) list.replaceChildren(h('li', { class: 'empty', 'data-key': 'none' }, 'None yet.'));
 }

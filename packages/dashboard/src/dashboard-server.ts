@@ -165,7 +165,10 @@ async function api(context: RouteContext, route: string, query: URLSearchParams,
     if (worker === undefined) throw new DashboardError('NOT_FOUND', `no worker '${id}'`);
     const tasks = source.taskEvents(0, Number.MAX_SAFE_INTEGER).filter((event) => event.worker === id).slice(-200);
     const failures = source.failures(Number.MAX_SAFE_INTEGER).filter((failure) => failure.worker === id);
-    return json(response, { worker, tasks, failures, prefixes: feed.snapshot().prefixes.map(({ id: prefixId, name }) => ({ id: prefixId, name })) });
+    const logs = source.workerLogs(id);
+    return json(response, {
+      worker, tasks, failures, prefixes: feed.snapshot().prefixes.map(({ id: prefixId, name }) => ({ id: prefixId, name })), logs: logs.lines, logsDropped: logs.dropped,
+    });
   }
   if (route === 'prefixes') return json(response, feed.snapshot().prefixes);
   if (route === 'graph') {

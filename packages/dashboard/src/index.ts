@@ -41,4 +41,7 @@ export {
   type TaskEventKind,
   type TaskFailureView,
   type MemoryThresholds,
+  type LogLevelName,
+  type WorkerLogView,
+  type WorkerLogsView,
 } from './snapshot.js';

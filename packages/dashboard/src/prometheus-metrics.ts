@@ -74,6 +74,11 @@ export class PrometheusMetrics {
     });
     perWorker(registers, 'loom_worker_transfer_incoming_bytes_total', 'Bytes of task inputs a worker fetched from other workers', current, (worker) => worker.transferIncomingBytesTotal, 'counter');
     perWorker(registers, 'loom_worker_transfer_outgoing_bytes_total', 'Bytes of results a worker sent to other workers and to clients', current, (worker) => worker.transferOutgoingBytesTotal, 'counter');
+    // In flight at the last heartbeat, as Dask's dask_worker_transfer_{incoming,outgoing}_{bytes,count}.
+    perWorker(registers, 'loom_worker_transfer_incoming_bytes', 'Bytes of inputs a worker is fetching from other workers now (their sizes as the scheduler knows them)', current, (worker) => worker.transferIncomingBytes);
+    perWorker(registers, 'loom_worker_transfer_incoming_count', 'GetData calls a worker is waiting on now', current, (worker) => worker.transferIncomingCalls);
+    perWorker(registers, 'loom_worker_transfer_outgoing_bytes', 'Bytes of results a worker is still to send to other workers and clients', current, (worker) => worker.transferOutgoingBytes);
+    perWorker(registers, 'loom_worker_transfer_outgoing_count', 'GetData calls a worker is answering now', current, (worker) => worker.transferOutgoingCalls);
     new Gauge({
       name: 'loom_worker_memory_threshold_ratio',
       help: 'A worker\'s memory thresholds as fractions of its limit (0: off): target (spill), spill (by RSS), pause, terminate',

@@ -19,7 +19,10 @@ export interface FeedOptions {
 export interface PackedEvents {
   workers: string[];
   prefixes: string[];
-  /** Per event: seq, worker index, prefix index, start (ms before `atMs`), duration ms, kind (index in TASK_EVENT_KINDS). */
+  /**
+   * Per event: seq, worker index, prefix index, start (ms before `atMs`), duration ms, kind (index in
+   * TASK_EVENT_KINDS), thread (from 1; 0 for transfers and spill I/O).
+   */
   rows: number[];
   /** Events that finished in the interval but were not sent (more than eventsPerUpdate). */
   dropped: number;
@@ -39,7 +42,7 @@ interface Viewer {
 /** A viewer this far behind (bytes queued on its socket) is cut off rather than buffered without bound. */
 const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 const FAILURES_PER_UPDATE = 20;
-export const EVENT_FIELDS = 6;
+export const EVENT_FIELDS = 7;
 
 export class SnapshotFeed {
   readonly intervalMs: number;
@@ -175,7 +178,7 @@ function pack(events: readonly TaskEvent[], atMs: number, dropped: number): Pack
     if (w === undefined) workerIndex.set(event.worker, (w = workers.push(event.worker) - 1));
     let p = prefixIndex.get(event.prefix);
     if (p === undefined) prefixIndex.set(event.prefix, (p = prefixes.push(event.prefix) - 1));
-    rows.push(event.seq, w, p, round2(atMs - event.startMs), round2(event.stopMs - event.startMs), TASK_EVENT_KINDS.indexOf(event.kind));
+    rows.push(event.seq, w, p, round2(atMs - event.startMs), round2(event.stopMs - event.startMs), TASK_EVENT_KINDS.indexOf(event.kind), event.thread);
   }
   return { workers, prefixes, rows, dropped };
 }

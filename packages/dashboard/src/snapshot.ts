@@ -42,6 +42,12 @@ export interface WorkerView {
   spillReadBytesTotal: number;
   transferIncomingBytesTotal: number;
   transferOutgoingBytesTotal: number;
+  /** Transfers open at its last heartbeat: GetData calls it waits on and the bytes they have yet to deliver... */
+  transferIncomingCalls: number;
+  transferIncomingBytes: number;
+  /** ...and calls it answers with the bytes they have yet to send. */
+  transferOutgoingCalls: number;
+  transferOutgoingBytes: number;
 }
 
 export interface PrefixView {
@@ -69,6 +75,8 @@ export interface TaskEvent {
   /** Increases by one per event, across the whole run: a viewer asks for events after the last it has. */
   seq: number;
   worker: string;
+  /** The worker's task thread, from 1 (one task-stream row each); 0 for transfers and spill I/O (the worker's I/O row). */
+  thread: number;
   prefix: string;
   /** Epoch milliseconds: the report's arrival minus the run time the worker measured (or the span's start). */
   startMs: number;
@@ -84,6 +92,29 @@ export interface TaskFailureView {
   atMs: number;
   code: string;
   message: string;
+}
+
+/** pino's level names, from its level numbers (10 trace ... 60 fatal). */
+export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** One line of a worker's own log, as its heartbeats brought it to the scheduler. */
+export interface WorkerLogView {
+  /** Increases by one per line of the worker's session: rows are keyed by it. */
+  seq: number;
+  /** Epoch milliseconds on the scheduler's clock (the heartbeat's arrival minus the line's age). */
+  timeMs: number;
+  /** A pino level name, or the number as text for a level pino does not name. */
+  level: LogLevelName | string;
+  msg: string;
+  /** The record's other fields as JSON text ('' when none), cut at 2 KiB by the worker (then it no longer parses). */
+  fields: string;
+}
+
+export interface WorkerLogsView {
+  /** The newest few hundred lines, oldest first. */
+  lines: WorkerLogView[];
+  /** Lines the worker logged but could not send (more than a heartbeat carries). */
+  dropped: number;
 }
 
 export interface ClusterTotals {
@@ -127,6 +158,8 @@ export interface DashboardSource {
   taskEvents(afterSeq: number, limit: number): TaskEvent[];
   /** The most recent task failures, newest last. */
   failures(limit: number): TaskFailureView[];
+  /** A connected worker's recent log lines; none for a worker that is not connected. */
+  workerLogs(workerId: string): WorkerLogsView;
 }
 
 export interface SnapshotLimits {

@@ -1,11 +1,12 @@
 // The dashboard server over a fake source: the token rules (login cookie, bearer, /health open, /metrics behind
 // the token unless opened, no token in any answer), the Host check of a tokenless dashboard, event streams that
-// share one snapshot per interval and close when their session ends, and /metrics that a Prometheus parser reads.
+// share one snapshot per interval and close when their session ends, /metrics that a Prometheus parser reads, and
+// a worker's answer with its log lines.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { parsePrometheusText as parsePrometheusTextFormat } from '@loom/testing';
-import { startDashboard, type DashboardHandle } from '../src/index.js';
+import { EVENT_FIELDS, startDashboard, type DashboardHandle } from '../src/index.js';
 import { fakeWorker, FakeSource } from './fake-source.js';
 
 const TOKEN = `token-${process.pid}-${Date.now()}`;
@@ -107,7 +108,7 @@ test('viewers share one snapshot per interval, and each task event reaches each 
         text = text.slice(end + 2);
         if (data === undefined) continue;
         const { events } = JSON.parse(data.slice(6)) as { events: { rows: number[] } };
-        for (let i = 0; i < events.rows.length; i += 6) seen.push(events.rows[i]!);
+        for (let i = 0; i < events.rows.length; i += EVENT_FIELDS) seen.push(events.rows[i]!);
         frames += 1;
       }
       if (frames >= 8) break;
@@ -161,4 +162,16 @@ test('/metrics is Prometheus text a parser reads, with every worker', async () =
   assert.equal(sample('loom_worker_transfer_outgoing_bytes_total', { worker: 'w9' }), '63');
   assert.equal(sample('loom_worker_memory_threshold_ratio', { worker: 'w9', threshold: 'target' }), '0.5');
   assert.equal(sample('loom_worker_memory_threshold_ratio', { worker: 'w5', threshold: 'pause' }), '0', 'a threshold turned off');
+});
+
+test('a worker\'s API answer carries its recent log lines, and only its own', async () => {
+  const source = new FakeSource();
+  source.workers = [fakeWorker({ id: 'w1' }), fakeWorker({ id: 'w2' })];
+  const line = { seq: 7, timeMs: 1_000, level: 'warn', msg: '<b>not markup</b>', fields: '{"peer":"127.0.0.1:9"}' };
+  source.logs.set('w1', { lines: [line], dropped: 3 });
+  const { at } = await start({ source });
+  const detail = (await (await fetch(at('/api/v1/workers/w1'))).json()) as { logs: unknown[]; logsDropped: number };
+  assert.deepEqual([detail.logs, detail.logsDropped], [[line], 3]);
+  const other = (await (await fetch(at('/api/v1/workers/w2'))).json()) as { logs: unknown[]; logsDropped: number };
+  assert.deepEqual([other.logs, other.logsDropped], [[], 0]);
 });

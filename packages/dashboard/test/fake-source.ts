@@ -1,5 +1,5 @@
 // A DashboardSource with figures a test sets directly, for server tests without a cluster.
-import { emptyStateCounts, type DashboardSource, type DashboardSnapshot, type SnapshotLimits, type TaskEvent, type TaskFailureView, type WorkerView } from '../src/index.js';
+import { emptyStateCounts, type DashboardSource, type DashboardSnapshot, type SnapshotLimits, type TaskEvent, type TaskFailureView, type WorkerLogsView, type WorkerView } from '../src/index.js';
 
 /** A worker view with every figure zero (or the defaults) except those given. */
 export function fakeWorker(fields: Partial<WorkerView> & { id: string }): WorkerView {
@@ -7,6 +7,7 @@ export function fakeWorker(fields: Partial<WorkerView> & { id: string }): Worker
     name: fields.id, address: 'a', nthreads: 1, resources: {}, memoryLimit: 1, managedBytes: 0, unmanagedBytes: 0, spilledBytes: 0, rssBytes: 0,
     paused: false, closing: false, processing: 0, inMemory: 0, lastSeenMsAgo: 0, thresholds: { target: 0.6, spill: 0.7, pause: 0.8, terminate: 0.95 },
     spillWriteBytesTotal: 0, spillReadBytesTotal: 0, transferIncomingBytesTotal: 0, transferOutgoingBytesTotal: 0,
+    transferIncomingCalls: 0, transferIncomingBytes: 0, transferOutgoingCalls: 0, transferOutgoingBytes: 0,
     ...fields,
   };
 }
@@ -15,6 +16,7 @@ export class FakeSource implements DashboardSource {
   workers: WorkerView[] = [];
   events: TaskEvent[] = [];
   failureList: TaskFailureView[] = [];
+  logs = new Map<string, WorkerLogsView>();
   finished = 0;
   snapshots = 0;
 
@@ -44,9 +46,13 @@ export class FakeSource implements DashboardSource {
     return this.failureList.slice(-limit);
   }
 
+  workerLogs(workerId: string): WorkerLogsView {
+    return this.logs.get(workerId) ?? { lines: [], dropped: 0 };
+  }
+
   addEvent(worker = 'w1'): void {
     const seq = this.events.length + 1;
-    this.events.push({ seq, worker, prefix: 'p', startMs: Date.now() - 5, stopMs: Date.now(), kind: 'compute' });
+    this.events.push({ seq, worker, thread: 1, prefix: 'p', startMs: Date.now() - 5, stopMs: Date.now(), kind: 'compute' });
     this.finished += 1;
   }
 }

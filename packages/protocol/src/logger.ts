@@ -12,10 +12,23 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const SERVICE_ROLES: ReadonlySet<string> = new Set(['scheduler', 'worker', 'nanny']);
 
-export function createLogger(role: string, fields: Record<string, unknown> = {}): Logger {
+/** Receives every JSON line the logger writes to stderr (a worker keeps its recent ones for the dashboard). */
+export interface LogTee {
+  write(line: string): void;
+}
+
+export interface LoggerOptions {
+  /** Also gets each line, synchronously, after stderr: only lines at the logger's level reach it. */
+  tee?: LogTee;
+}
+
+export function createLogger(role: string, fields: Record<string, unknown> = {}, options: LoggerOptions = {}): Logger {
   const level = process.env[LOG_LEVEL_ENV] || (SERVICE_ROLES.has(role) ? 'info' : 'warn');
-  return pino(
-    { name: `loom-${role}`, level, base: { pid: process.pid, ...fields } },
-    pino.destination({ dest: 2, sync: true }),
-  );
+  const stderr = pino.destination({ dest: 2, sync: true });
+  // The logger's level filters before either stream sees a line; a multistream entry's own level defaults to
+  // info, so both are opened all the way down, or debug lines would vanish from stderr once a tee is added.
+  const destination = options.tee === undefined
+    ? stderr
+    : pino.multistream([{ level: 'trace', stream: stderr }, { level: 'trace', stream: options.tee }]);
+  return pino({ name: `loom-${role}`, level, base: { pid: process.pid, ...fields } }, destination);
 }

@@ -50,6 +50,7 @@ export function taskFinishedSizeBound(keyLength: number, valueBytes: number | un
   const key = TAG + LENGTH + 3 * keyLength;
   const doubles = 3 * (TAG + 8); // nbytes, duration_ms, run_id
   const codec = TAG + SCALAR;
+  const thread = TAG + SCALAR;
   const value = valueBytes === undefined ? 0 : TAG + LENGTH + valueBytes + TAG + 1; // value, has_value
-  return entry + key + doubles + codec + value;
+  return entry + key + doubles + codec + thread + value;
 }

@@ -4,12 +4,14 @@
 import type {
   DashboardSource,
   DashboardSnapshot,
+  LogLevelName,
   MemoryThresholds,
   PrefixView,
   SnapshotLimits,
   TaskEvent,
   TaskFailureView,
   TaskStateName,
+  WorkerLogsView,
   WorkerView,
 } from '@loom/dashboard';
 import type { SchedulerState } from './scheduler-state.js';
@@ -27,7 +29,7 @@ export class SchedulerDashboardSource implements DashboardSource {
 
   constructor(
     private readonly state: SchedulerState,
-    /** A worker's last message time, thresholds and I/O totals, from the shell. */
+    /** A worker's last message time, thresholds, I/O totals and recent logs, from the shell. */
     private readonly telemetry: (workerId: string) => WorkerTelemetry | undefined,
     private readonly now: () => number = Date.now,
   ) {}
@@ -71,6 +73,10 @@ export class SchedulerDashboardSource implements DashboardSource {
         spillReadBytesTotal: io.spillReadBytesTotal,
         transferIncomingBytesTotal: io.transferIncomingBytesTotal,
         transferOutgoingBytesTotal: io.transferOutgoingBytesTotal,
+        transferIncomingCalls: io.transferIncomingCalls,
+        transferIncomingBytes: io.transferIncomingBytes,
+        transferOutgoingCalls: io.transferOutgoingCalls,
+        transferOutgoingBytes: io.transferOutgoingBytes,
       });
     }
     const taskCounts: Record<TaskStateName, number> = { released: 0, waiting: 0, queued: 0, 'no-worker': 0, processing: 0, memory: 0, erred: 0, forgotten: 0 };
@@ -123,6 +129,7 @@ export class SchedulerDashboardSource implements DashboardSource {
     return this.state.activity.eventsAfter(afterSeq, limit).map((event) => ({
       seq: event.seq,
       worker: event.worker,
+      thread: event.thread,
       // Transfers and spill I/O belong to no task: their kind stands in for the prefix (and its colour).
       prefix: event.prefix?.functionId ?? event.kind,
       startMs: event.startMs,
@@ -142,7 +149,19 @@ export class SchedulerDashboardSource implements DashboardSource {
       message: failure.message,
     }));
   }
+
+  workerLogs(workerId: string): WorkerLogsView {
+    const logs = this.telemetry(workerId)?.logs;
+    if (logs === undefined) return { lines: [], dropped: 0 };
+    return {
+      lines: logs.lines().map(({ seq, timeMs, level, msg, fields }) => ({ seq, timeMs, level: LEVEL_NAMES.get(level) ?? String(level), msg, fields })),
+      dropped: logs.droppedTotal,
+    };
+  }
 }
+
+/** pino's level numbers, as its names. */
+const LEVEL_NAMES: ReadonlyMap<number, LogLevelName> = new Map([[10, 'trace'], [20, 'debug'], [30, 'info'], [40, 'warn'], [50, 'error'], [60, 'fatal']]);
 
 function liveCount(prefix: TaskPrefix): number {
   return prefix.states.released + prefix.states.waiting + prefix.states.queued + prefix.states['no-worker'] + prefix.states.processing + prefix.states.memory + prefix.states.erred;

@@ -33,7 +33,7 @@ import { SchedulerState } from './scheduler-state.js';
 import type { FunctionDefinition } from './task-state.js';
 import { stimuliFromWorkerReport, type Instruction, type NewTask, type StimulusEvent } from './stimuli.js';
 import {
-  ioTotalsFromWire, NO_IO, recordWorkerActivity, thresholdsFromWire, type WorkerIoTotals, type WorkerTelemetry, type WorkerThresholds,
+  ioTotalsFromWire, NO_IO, recordWorkerActivity, thresholdsFromWire, WorkerLogs, type WorkerIoTotals, type WorkerTelemetry, type WorkerThresholds,
 } from './worker-telemetry.js';
 import {
   computeTaskToWire,
@@ -80,6 +80,7 @@ class WorkerLink implements WorkerTelemetry {
   readonly outbox = new Outbox<loom.v1.ISchedulerToWorker>();
   lastSeen = Date.now();
   io: WorkerIoTotals = NO_IO;
+  readonly logs = new WorkerLogs();
   constructor(
     readonly id: string,
     readonly call: WorkerCall,
@@ -165,7 +166,7 @@ export class SchedulerServer implements SchedulerHandle {
     return this.log;
   }
 
-  /** The worker's last message time, thresholds and I/O totals (the dashboard's), if it is connected. */
+  /** The worker's last message time, thresholds, I/O totals and recent logs (the dashboard's), if it is connected. */
   workerTelemetry(workerId: string): WorkerTelemetry | undefined {
     return this.workerLinks.get(workerId);
   }
@@ -346,6 +347,7 @@ export class SchedulerServer implements SchedulerHandle {
     if (message.metrics) {
       link.io = ioTotalsFromWire(message.metrics);
       recordWorkerActivity(this.state.activity, link.id, message.metrics, link.lastSeen);
+      link.logs.record(message.metrics, link.lastSeen);
     }
     for (const stimulus of stimuliFromWorkerReport(link.id, workerReportFromWire(message))) {
       if (stimulus.type === 'worker-closing') this.log.info({ worker: link.id, handedBack: stimulus.handedBack.length }, 'worker closing');

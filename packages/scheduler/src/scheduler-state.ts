@@ -266,7 +266,7 @@ export class SchedulerState implements TransitionHost {
     for (const result of finished) {
       const task = this.tasks.get(result.key);
       if (task !== undefined && this.isCurrentRun(task, worker, result.runId)) {
-        this.activity.finished(worker.id, task.prefix, result.durationMs, now);
+        this.activity.finished(worker.id, result.thread, task.prefix, result.durationMs, now);
         this.transition(task, 'memory', { worker, result });
       } else if (task?.state === 'memory' && task.whoHas.has(worker)) {
         // A repeated report of the value we already count on; nothing changes.
@@ -290,7 +290,7 @@ export class SchedulerState implements TransitionHost {
       this.staleReport(worker, failure.key, failure.runId, task);
       return;
     }
-    this.activity.failed(worker.id, task.key, task.prefix, failure.error, this.activity.now());
+    this.activity.failed(worker.id, failure.thread, task.key, task.prefix, failure.error, this.activity.now());
     if (task.retriesLeft > 0) {
       task.retriesLeft -= 1;
       this.transition(task, 'released', { workerLetGo: true });

@@ -35,6 +35,8 @@ export interface FinishedTask {
   nbytes: number;
   codec: number;
   durationMs: number;
+  /** The worker's task thread that ran it, from 1; 0 when none did (a result the worker already held). */
+  thread: number;
   /** The value, when the worker sent it inline. */
   value: Uint8Array | undefined;
 }
@@ -42,6 +44,8 @@ export interface FinishedTask {
 export interface FailedTask {
   key: string;
   runId: RunId;
+  /** The worker's task thread that ran it, from 1; 0 when none did. */
+  thread: number;
   error: TaskError;
 }
 

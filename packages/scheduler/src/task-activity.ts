@@ -11,6 +11,8 @@ export type TaskEventKind = 'compute' | 'error' | ActivityKind;
 export interface TaskEventRecord {
   seq: number;
   worker: string;
+  /** The worker's task thread, from 1; 0 for what no task thread did (transfers, spill I/O, held results). */
+  thread: number;
   /** The task's kind; undefined for transfers and spill I/O, which belong to no task. */
   prefix: TaskPrefix | undefined;
   startMs: number;
@@ -46,6 +48,7 @@ export class TaskActivity {
   /** Sequence number of the newest event (0: none yet). */
   private lastSeq = 0;
   private readonly workers: string[];
+  private readonly threads: Uint16Array;
   private readonly prefixes: (TaskPrefix | undefined)[];
   private readonly starts: Float64Array;
   private readonly stops: Float64Array;
@@ -60,29 +63,30 @@ export class TaskActivity {
   ) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`the task-event capacity must be a positive integer, got ${capacity}`);
     this.workers = new Array<string>(capacity).fill('');
+    this.threads = new Uint16Array(capacity);
     this.prefixes = new Array<TaskPrefix | undefined>(capacity).fill(undefined);
     this.starts = new Float64Array(capacity);
     this.stops = new Float64Array(capacity);
     this.kinds = new Uint8Array(capacity);
   }
 
-  /** A task's result arrived at `atMs` after a run of `durationMs` on `worker`. */
-  finished(worker: string, prefix: TaskPrefix, durationMs: number, atMs: number): void {
+  /** A task's result arrived at `atMs` after a run of `durationMs` on `worker`'s task thread `thread`. */
+  finished(worker: string, thread: number, prefix: TaskPrefix, durationMs: number, atMs: number): void {
     this.finishedTotal += 1;
-    this.push(worker, prefix, atMs - Math.max(0, durationMs), atMs, KIND_COMPUTE);
+    this.push(worker, thread, prefix, atMs - Math.max(0, durationMs), atMs, KIND_COMPUTE);
   }
 
-  /** A run of `key` failed on `worker` (whether or not it will be retried). */
-  failed(worker: string, key: string, prefix: TaskPrefix, error: { code: string; message: string }, atMs: number): void {
+  /** A run of `key` failed on `worker`'s task thread `thread` (whether or not it will be retried). */
+  failed(worker: string, thread: number, key: string, prefix: TaskPrefix, error: { code: string; message: string }, atMs: number): void {
     this.failedRunsTotal += 1;
-    const seq = this.push(worker, prefix, atMs - FAILURE_WIDTH_MS, atMs, KIND_ERROR);
+    const seq = this.push(worker, thread, prefix, atMs - FAILURE_WIDTH_MS, atMs, KIND_ERROR);
     this.failureRing[this.failureCount % FAILURE_CAPACITY] = { seq, key, prefix, worker, atMs, code: error.code, message: error.message };
     this.failureCount += 1;
   }
 
   /** A transfer or a spill read or write on `worker`, from `startMs` to `stopMs`. */
   workerActivity(worker: string, kind: ActivityKind, startMs: number, stopMs: number): void {
-    this.push(worker, undefined, startMs, stopMs, KINDS.indexOf(kind));
+    this.push(worker, 0, undefined, startMs, stopMs, KINDS.indexOf(kind));
   }
 
   get newestSeq(): number {
@@ -99,6 +103,7 @@ export class TaskActivity {
       events.push({
         seq,
         worker: this.workers[slot]!,
+        thread: this.threads[slot]!,
         prefix: this.prefixes[slot],
         startMs: this.starts[slot]!,
         stopMs: this.stops[slot]!,
@@ -116,10 +121,11 @@ export class TaskActivity {
     return failures;
   }
 
-  private push(worker: string, prefix: TaskPrefix | undefined, startMs: number, stopMs: number, kind: number): number {
+  private push(worker: string, thread: number, prefix: TaskPrefix | undefined, startMs: number, stopMs: number, kind: number): number {
     const seq = ++this.lastSeq;
     const slot = (seq - 1) % this.capacity;
     this.workers[slot] = worker;
+    this.threads[slot] = thread;
     this.prefixes[slot] = prefix;
     this.starts[slot] = startMs;
     this.stops[slot] = stopMs;

@@ -50,6 +50,7 @@ export function finishedFromWire(finished: loom.v1.ITaskFinished): FinishedTask 
     nbytes: finished.nbytes ?? 0,
     codec: finished.codec ?? pb.Codec.CODEC_V8,
     durationMs: finished.durationMs ?? 0,
+    thread: finished.thread ?? 0,
     value: finished.hasValue ? (finished.value ?? new Uint8Array()) : undefined,
   };
 }
@@ -84,7 +85,7 @@ export function workerReportFromWire(message: loom.v1.WorkerToScheduler): Worker
     finished: message.finished.map(finishedFromWire),
     failed: message.failed.map((failed) => {
       const key = failed.key ?? '';
-      return { key, runId: failed.runId ?? 0, error: taskErrorFromWire(failed.error, key) };
+      return { key, runId: failed.runId ?? 0, thread: failed.thread ?? 0, error: taskErrorFromWire(failed.error, key) };
     }),
     missing: message.missing.map((missing) => ({
       key: missing.key ?? '',

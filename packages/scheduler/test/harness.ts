@@ -62,13 +62,13 @@ export class Harness {
     return this.send({
       type: 'tasks-finished',
       workerId,
-      finished: keys.map((key) => ({ key, runId: this.runOf(key), nbytes: 8, codec: 1, durationMs: this.durationMs, value: undefined })),
+      finished: keys.map((key) => ({ key, runId: this.runOf(key), nbytes: 8, codec: 1, durationMs: this.durationMs, thread: 1, value: undefined })),
     });
   }
 
   /** The worker reports run `runId` of `key` finished (current or not). */
   finishRun(workerId: string, key: string, runId: number): Instruction[] {
-    return this.send({ type: 'tasks-finished', workerId, finished: [{ key, runId, nbytes: 8, codec: 1, durationMs: this.durationMs, value: undefined }] });
+    return this.send({ type: 'tasks-finished', workerId, finished: [{ key, runId, nbytes: 8, codec: 1, durationMs: this.durationMs, thread: 1, value: undefined }] });
   }
 
   /** The key's current run: what a worker running it echoes. */

@@ -71,7 +71,7 @@ test('a failure of an earlier run neither spends a retry nor fails the current r
   c.send({ type: 'release-keys', clientId: 'c1', keys: ['k'] });
   c.submit([task('k', [], { retries: 1 })], ['k']);
   const error = { code: 'TASK_FAILED', message: 'boom', stack: '', errorName: 'Error', taskKey: 'k', worker: 'w1' };
-  assert.deepEqual(c.send({ type: 'task-failed', workerId: 'w1', key: 'k', runId: first, error }), []);
+  assert.deepEqual(c.send({ type: 'task-failed', workerId: 'w1', key: 'k', runId: first, thread: 1, error }), []);
   const k = c.state.tasks.get('k')!;
   assert.equal(k.state, 'processing');
   assert.equal(k.retriesLeft, 1);
@@ -90,7 +90,7 @@ test('a report without a run id (run 0) is stale, even from the worker that runs
   assert.equal(c.stateOf('a'), 'processing');
   assert.deepEqual(c.finishRun('w2', 'a', 0), [{ type: 'free-keys', stimulusId: c.lastStimulus, workerId: 'w2', keys: ['a'] }]);
   const error = { code: 'TASK_FAILED', message: 'boom', stack: '', errorName: 'Error', taskKey: 'a', worker: 'w1' };
-  assert.deepEqual(c.send({ type: 'task-failed', workerId: 'w1', key: 'a', runId: 0, error }), []);
+  assert.deepEqual(c.send({ type: 'task-failed', workerId: 'w1', key: 'a', runId: 0, thread: 1, error }), []);
   assert.deepEqual(c.send({ type: 'missing-inputs', workerId: 'w1', key: 'a', runId: 0, missingKeys: [], failedHolders: [] }), []);
   assert.equal(c.stateOf('a'), 'processing');
   c.finish('w1', 'a');

@@ -120,9 +120,9 @@ test('retries: a failing task is retried, then errs, and its dependents err with
   h.addWorker('w1');
   h.submit([task('flaky', [], { retries: 1 }), task('after', ['flaky'])], ['after']);
   const error = { code: 'TASK_FAILED', message: 'boom', stack: 'Error: boom', errorName: 'Error', taskKey: 'flaky', worker: 'addr-w1' };
-  const firstFailure = h.send({ type: 'task-failed', workerId: 'w1', key: 'flaky', runId: h.runOf('flaky'), error });
+  const firstFailure = h.send({ type: 'task-failed', workerId: 'w1', key: 'flaky', runId: h.runOf('flaky'), thread: 1, error });
   assert.deepEqual(computes(firstFailure), ['flaky@w1'], 'retried');
-  const secondFailure = h.send({ type: 'task-failed', workerId: 'w1', key: 'flaky', runId: h.runOf('flaky'), error });
+  const secondFailure = h.send({ type: 'task-failed', workerId: 'w1', key: 'flaky', runId: h.runOf('flaky'), thread: 1, error });
   assert.deepEqual(clientUpdates(secondFailure), ['after:erred']);
   assert.equal(h.state.tasks.get('after')!.error!.taskKey, 'flaky');
 });
@@ -133,7 +133,7 @@ test('independent work carries on when a task fails', () => {
   h.addWorker('w1');
   h.submit([task('bad', [], { order: 0 }), task('good', [], { order: 1 })], ['bad', 'good']);
   const error = { code: 'TASK_FAILED', message: 'boom', stack: '', errorName: 'Error', taskKey: 'bad', worker: '' };
-  assert.deepEqual(computes(h.send({ type: 'task-failed', workerId: 'w1', key: 'bad', runId: h.runOf('bad'), error })), ['good@w1']);
+  assert.deepEqual(computes(h.send({ type: 'task-failed', workerId: 'w1', key: 'bad', runId: h.runOf('bad'), thread: 1, error })), ['good@w1']);
 });
 
 test('missing inputs: the holder is dropped, the input recomputed, the task rerun', () => {
@@ -177,7 +177,7 @@ test('releasing a running task cancels it on the worker', () => {
   assert.ok(released.some((i) => i.type === 'cancel-compute' && i.key === 'slow' && i.runId === run));
   assert.equal(h.state.tasks.size, 0);
   // A late result for it is freed, not kept.
-  const late = h.send({ type: 'tasks-finished', workerId: 'w1', finished: [{ key: 'slow', runId: run, nbytes: 8, codec: 1, durationMs: 1, value: undefined }] });
+  const late = h.send({ type: 'tasks-finished', workerId: 'w1', finished: [{ key: 'slow', runId: run, nbytes: 8, codec: 1, durationMs: 1, thread: 1, value: undefined }] });
   assert.deepEqual(freed(late), ['slow@w1']);
 });
 
@@ -265,6 +265,6 @@ test('durations are learned per function: a slow function is handed out one task
   const slow = { functionId: 'sleepy' };
   const first = h.submit([task('s1', [], { ...slow, order: 0 }), task('s2', [], { ...slow, order: 1 }), task('s3', [], { ...slow, order: 2 })], ['s1', 's2', 's3']);
   assert.deepEqual(computes(first), ['s1@w1']);
-  const slowFinish = h.send({ type: 'tasks-finished', workerId: 'w1', finished: [{ key: 's1', runId: h.runOf('s1'), nbytes: 8, codec: 1, durationMs: 300, value: undefined }] });
+  const slowFinish = h.send({ type: 'tasks-finished', workerId: 'w1', finished: [{ key: 's1', runId: h.runOf('s1'), nbytes: 8, codec: 1, durationMs: 300, thread: 1, value: undefined }] });
   assert.deepEqual(computes(slowFinish), ['s2@w1'], '300 ms tasks are not pipelined');
 });

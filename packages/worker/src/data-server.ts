@@ -16,7 +16,7 @@ import {
 } from '@loom/protocol';
 import { ChunkWriter } from './chunk-writer.js';
 import type { DataStore } from './data-store.js';
-import type { WorkerActivity } from './worker-activity.js';
+import type { TransfersInFlight, WorkerActivity } from './worker-activity.js';
 
 export interface DataServerOptions {
   host: string;
@@ -119,6 +119,18 @@ async function serveGetData(call: GetDataCall, options: DataServerOptions): Prom
   const chunkBytes = Math.max(1, Math.min(options.chunkBytes, (options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES) - 1024));
   // Two chunks queued keep HTTP/2 busy while the next is read (from disk, for a spilled value).
   const writer = ChunkWriter.for(call, 2 * chunkBytes);
+  const gauges = options.activity?.inFlight;
+  if (gauges) gauges.transferOutgoingCalls += 1;
+  try {
+    await sendValues(call, options, writer, chunkBytes, gauges);
+  } finally {
+    if (gauges) gauges.transferOutgoingCalls -= 1;
+  }
+}
+
+/** Streams each key asked for, in order; ends the stream unless the reader cancelled it. */
+
+async function sendValues(call: GetDataCall, options: DataServerOptions, writer: ChunkWriter, chunkBytes: number, gauges: TransfersInFlight | undefined): Promise<void> {
   for (const key of call.request.keys ?? []) {
     if (writer.cancelled) return;
     const value = await options.store.stream(key, chunkBytes);
@@ -129,18 +141,22 @@ async function serveGetData(call: GetDataCall, options: DataServerOptions): Prom
     const codec = codecToWire(value.codec);
     const totalBytes = value.totalBytes;
     let offset = 0;
+    if (gauges) gauges.transferOutgoingBytes += totalBytes;
     try {
       // A zero-length value still gets one (empty) chunk, so the reader learns its codec and that it is complete.
       for await (const data of value.chunks) {
         if (writer.cancelled) return;
         await writer.write({ key, codec, totalBytes, offset, data });
         offset += data.byteLength;
+        if (gauges) gauges.transferOutgoingBytes -= data.byteLength;
         options.activity?.sent(data.byteLength);
       }
     } catch {
       // The spill file turned out corrupt mid-way (the store reported the key lost): the reader drops its partial
       // value on `missing`, and the last chunk of a corrupt file is never sent, so no wrong value completes.
       await writer.write({ key, missing: true });
+    } finally {
+      if (gauges) gauges.transferOutgoingBytes -= totalBytes - offset;
     }
   }
   writer.end();

@@ -38,7 +38,7 @@ export async function loadInputs(key: string, inputs: readonly InputLocation[], 
       }
       failedHolders.add(address);
     }
-    const outcome = await fetcher.fetch(input.key, input.holders);
+    const outcome = await fetcher.fetch(input.key, input.holders, input.nbytes);
     if (outcome.ok) {
       values[index] = outcome.value;
       privateValues[index] = true;

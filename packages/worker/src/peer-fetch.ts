@@ -24,7 +24,8 @@ export type FetchOutcome = { ok: true; value: EncodedValue } | { ok: false; fail
  * hands its buffer to a task thread (detaching it here), so a fetcher must not give it out again later.
  */
 export interface InputFetcher {
-  fetch(key: string, holders: readonly string[]): Promise<FetchOutcome>;
+  /** `nbytes`: the value's size as the scheduler reported it (for the in-flight gauges; 0 when unknown). */
+  fetch(key: string, holders: readonly string[], nbytes: number): Promise<FetchOutcome>;
 }
 
 export interface PeerFetcherOptions {
@@ -41,6 +42,7 @@ export interface PeerFetcherOptions {
 interface PendingKey {
   key: string;
   holders: readonly string[];
+  nbytes: number;
   next: number;
   failedHolders: string[];
   resolve: (outcome: FetchOutcome) => void;
@@ -53,22 +55,30 @@ export class PeerFetcher implements InputFetcher {
   private queued = new Map<string, PendingKey[]>();
   private flushScheduled = false;
   private closed = false;
+  /** Aborted by close(): cancels the calls still open, which closing their clients would not. */
+  private readonly closing = new AbortController();
 
   constructor(private readonly options: PeerFetcherOptions) {}
 
-  fetch(key: string, holders: readonly string[]): Promise<FetchOutcome> {
+  fetch(key: string, holders: readonly string[], nbytes: number): Promise<FetchOutcome> {
     const existing = this.inflight.get(key);
     if (existing) return existing.promise;
     let resolve!: (outcome: FetchOutcome) => void;
     const promise = new Promise<FetchOutcome>((r) => (resolve = r));
-    const pending: PendingKey = { key, holders, next: 0, failedHolders: [], resolve, promise };
+    const pending: PendingKey = { key, holders, nbytes, next: 0, failedHolders: [], resolve, promise };
     this.inflight.set(key, pending);
+    const gauges = this.options.activity?.inFlight;
+    if (gauges) {
+      gauges.transferIncomingBytes += nbytes;
+      void promise.then(() => (gauges.transferIncomingBytes -= nbytes));
+    }
     this.tryNextHolder(pending);
     return promise;
   }
 
   close(): void {
     this.closed = true;
+    this.closing.abort();
     for (const client of this.clients.values()) client.close();
     this.clients.clear();
     for (const pending of this.inflight.values()) pending.resolve({ ok: false, failedHolders: pending.failedHolders });
@@ -126,15 +136,21 @@ export class PeerFetcher implements InputFetcher {
       if (value !== undefined) received += value.bytes.byteLength;
       settle(key, value);
     };
-    const done = (): void => this.options.activity?.transferred(peer, started, received);
-    getData(this.client(peer), keys, this.options.token, settleCounted).finally(done).then(
+    const gauges = this.options.activity?.inFlight;
+    if (gauges) gauges.transferIncomingCalls += 1;
+    const done = (): void => {
+      if (gauges) gauges.transferIncomingCalls -= 1;
+      this.options.activity?.transferred(peer, started, received);
+    };
+    getData(this.client(peer), keys, this.options.token, settleCounted, FETCH_IDLE_TIMEOUT_MS, this.closing.signal).finally(done).then(
       () => {
         // The peer ended the stream without mentioning some keys: treat them as not held there.
         for (const key of [...byKey.keys()]) settle(key, undefined);
       },
       (error: unknown) => {
         const loomError = fromServiceError(error, `GetData from ${peer}`);
-        this.options.logger.warn({ peer, keys: keys.length, error: loomError.message }, 'fetching inputs from peer failed');
+        // Cancelled by close(): nothing went wrong with the peer.
+        if (!this.closed) this.options.logger.warn({ peer, keys: keys.length, error: loomError.message }, 'fetching inputs from peer failed');
         // A peer that went away leaves its channel in backoff; a fresh client reconnects at once if it returns.
         if ((error as { code?: number }).code === status.UNAVAILABLE) this.dropClient(peer);
         for (const key of [...byKey.keys()]) settle(key, undefined);
@@ -164,22 +180,24 @@ interface PartialValue {
 }
 
 /**
- * One GetData call: reassembles each key's chunks by offset and hands over every complete key (or `undefined` for
- * one the peer does not hold) as soon as it is complete. Resolves when the stream ends, rejects on a call error.
- */
-/**
  * A fetch that receives nothing for this long is abandoned (its keys reported missing, so the scheduler
  * reschedules): a frozen peer (SIGSTOP, swapping, a hung host) keeps its socket open and would otherwise hold
  * the dependent task forever. Measured on progress, not total time, so large values are never cut short.
  */
 export const FETCH_IDLE_TIMEOUT_MS = 10_000;
 
+/**
+ * One GetData call: reassembles each key's chunks by offset and hands over every complete key (or `undefined` for
+ * one the peer does not hold) as soon as it is complete. Resolves when the stream ends, rejects on a call error,
+ * or when `signal` aborts (the call is cancelled: closing a channel leaves its calls running).
+ */
 export function getData(
   client: Client,
   keys: string[],
   token: string | undefined,
   onKey: (key: string, value: EncodedValue | undefined) => void,
   idleTimeoutMs = FETCH_IDLE_TIMEOUT_MS,
+  signal?: AbortSignal,
 ): Promise<void> {
   const method = workerService.getData;
   return new Promise((resolve, reject) => {
@@ -194,7 +212,13 @@ export function getData(
       call.cancel();
       reject(new Error(`no data from the peer for ${idleTimeoutMs} ms`));
     }, idleTimeoutMs);
-    const settled = () => clearTimeout(idle);
+    const cancel = () => call.cancel();
+    if (signal?.aborted) cancel();
+    signal?.addEventListener('abort', cancel, { once: true });
+    const settled = () => {
+      clearTimeout(idle);
+      signal?.removeEventListener('abort', cancel);
+    };
     const partial = new Map<string, PartialValue>();
     call.on('data', (chunk: loom.v1.DataChunk) => {
       idle.refresh();

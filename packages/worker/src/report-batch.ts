@@ -35,22 +35,22 @@ export class ReportBatch implements TaskReporter {
 
   /** A result, held here; its value travels inline when asked for and the report still fits one message. */
   finished(report: TaskFinishedReport): void {
-    const { key, runId, value, durationMs } = report;
+    const { key, runId, value, durationMs, thread } = report;
     const nbytes = value.bytes.byteLength;
     const codec = codecToWire(value.codec);
     // Too large for any message (the scheduler's inline limit is near its message limit): the scheduler is told
     // where the value is instead, and whoever wants it fetches it from here, as any large value.
     const inlineBytes = taskFinishedSizeBound(key.length, nbytes);
     if (report.inline && inlineBytes <= this.limitBytes) {
-      this.outbox.push('finished', { key, runId, nbytes, codec, durationMs, value: value.bytes, hasValue: true }, inlineBytes);
+      this.outbox.push('finished', { key, runId, nbytes, codec, durationMs, thread, value: value.bytes, hasValue: true }, inlineBytes);
     } else {
-      this.outbox.push('finished', { key, runId, nbytes, codec, durationMs }, taskFinishedSizeBound(key.length, undefined));
+      this.outbox.push('finished', { key, runId, nbytes, codec, durationMs, thread }, taskFinishedSizeBound(key.length, undefined));
     }
     this.lostKeys.delete(key);
   }
 
   failed(report: TaskFailedReport): void {
-    this.outbox.push('failed', { key: report.key, runId: report.runId, error: taskErrorToWire(report.error) });
+    this.outbox.push('failed', { key: report.key, runId: report.runId, thread: report.thread, error: taskErrorToWire(report.error) });
   }
 
   missing(report: MissingInputsReport): void {

@@ -79,9 +79,12 @@ export class TaskRunner {
     for (const event of schedulerMessageEvents(instructions, stimulusId)) this.handle(event);
   }
 
-  /** Results from a task thread; `batchDone` when the thread finished its batch (or died and was replaced). */
-  onResults(results: readonly ThreadResult[], batchDone: boolean): void {
-    this.handle({ type: 'executed', results, threadFreed: batchDone, stimulusId: this.stimulus('executed') });
+  /**
+   * Results from the task thread in `slot` (from 0); `batchDone` when the thread finished its batch (or died and
+   * was replaced).
+   */
+  onResults(results: readonly ThreadResult[], batchDone: boolean, slot: number): void {
+    this.handle({ type: 'executed', results, threadFreed: batchDone, slot, stimulusId: this.stimulus('executed') });
   }
 
   /** Tasks a dying thread never ran. */
@@ -154,7 +157,7 @@ export class TaskRunner {
       case 'send-failed': {
         const { key, runId, error } = instruction;
         const { code, message, stack, errorName, taskKey = key } = error;
-        reporter.failed({ key, runId, error: new LoomError(code, message, { taskKey, remoteStack: stack, errorName, worker: this.options.address }) });
+        reporter.failed({ key, runId, thread: instruction.thread, error: new LoomError(code, message, { taskKey, remoteStack: stack, errorName, worker: this.options.address }) });
         break;
       }
       case 'send-missing':

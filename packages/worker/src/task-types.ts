@@ -86,6 +86,8 @@ export interface TaskFinishedReport {
   /** The result as held: its byte length is the size reported. */
   value: EncodedValue;
   durationMs: number;
+  /** The task thread that ran it, from 1; 0 when none did. */
+  thread: number;
   /** The scheduler asked for the value and it is small enough: it travels inline. */
   inline: boolean;
 }
@@ -93,6 +95,8 @@ export interface TaskFinishedReport {
 export interface TaskFailedReport {
   key: string;
   runId: number;
+  /** The task thread that ran it, from 1; 0 when none did. */
+  thread: number;
   error: LoomError;
 }
 
@@ -114,9 +118,26 @@ export interface WorkerMetrics {
   spillReadBytesTotal: number;
   transferIncomingBytesTotal: number;
   transferOutgoingBytesTotal: number;
+  /** Transfers open now (worker-activity.ts TransfersInFlight). */
+  transferIncomingCalls: number;
+  transferIncomingBytes: number;
+  transferOutgoingCalls: number;
+  transferOutgoingBytes: number;
   /** Transfers and spill I/O since the previous heartbeat, timed back from this one. */
   activity: WorkerActivityReport[];
   activityDropped: number;
+  /** This process's log lines since the previous heartbeat (worker-log.ts), and how many did not fit. */
+  logs: WorkerLogReport[];
+  logsDropped: number;
+}
+
+export interface WorkerLogReport {
+  /** pino's level number. */
+  level: number;
+  msAgo: number;
+  msg: string;
+  /** The record's other fields as JSON text; '' when it has none. */
+  fields: string;
 }
 
 export interface WorkerActivityReport {

@@ -11,8 +11,9 @@ export interface ThreadPoolEvents {
   /**
    * Results of tasks, in the order each thread ran them (also the failure of a task whose thread died).
    * `batchDone`: that thread has finished its batch, or died and was replaced; either way one more thread is idle.
+   * `slot`: which of the pool's threads ran them, from 0 (a replacement thread takes the slot of the one it replaces).
    */
-  results(results: ThreadResult[], batchDone: boolean): void;
+  results(results: ThreadResult[], batchDone: boolean, slot: number): void;
   /**
    * Tasks handed to a thread that died before reporting them: they may run again elsewhere. Inputs they owned
    * (`ownedInputs`) went to the thread with them and are detached: those have to be obtained again.
@@ -38,6 +39,8 @@ export interface TaskExecutor {
 
 interface TaskThread {
   id: number;
+  /** Its place in the pool, 0 to size - 1, kept by its replacement: the dashboard draws one row per slot. */
+  slot: number;
   worker: Worker;
   progress: Int32Array;
   /** The thread said it is ready (its code is loaded): dying before that means it cannot start at all. */
@@ -88,7 +91,7 @@ export class ThreadPool implements TaskExecutor {
     /** V8 heap limits per thread, so garbage is collected before it counts against the worker's memory limit. */
     private readonly resourceLimits: ResourceLimits = {},
   ) {
-    const threads = Array.from({ length: size }, () => this.spawn());
+    const threads = Array.from({ length: size }, (_, slot) => this.spawn(slot));
     this.ready = new Promise<void>((resolve, reject) => {
       this.failStart = reject;
       let waiting = threads.length;
@@ -143,11 +146,12 @@ export class ThreadPool implements TaskExecutor {
     await Promise.all(threads.map((thread) => thread.worker.terminate()));
   }
 
-  private spawn(): TaskThread {
+  private spawn(slot: number): TaskThread {
     const progress = new SharedArrayBuffer(4);
     const workerData: ThreadData = { progress };
     const thread: TaskThread = {
       id: this.nextId++,
+      slot,
       worker: new Worker(THREAD_URL, { workerData, name: `loom-task-thread-${this.nextId}`, resourceLimits: this.resourceLimits }),
       progress: new Int32Array(progress),
       online: false,
@@ -179,7 +183,7 @@ export class ThreadPool implements TaskExecutor {
       thread.batch = undefined;
       this.idle.push(thread);
     }
-    this.events.results(results, message.done);
+    this.events.results(results, message.done, thread.slot);
   }
 
   private onExit(thread: TaskThread, exitCode: number): void {
@@ -194,7 +198,7 @@ export class ThreadPool implements TaskExecutor {
       return;
     }
     this.logger.warn({ thread: thread.id, cause }, 'task thread died; replacing it');
-    this.spawn();
+    this.spawn(thread.slot);
     const batch = thread.batch;
     if (!batch) return;
     // Results come back in task order, so everything from `reported` on is unreported. The task at `progress`
@@ -226,6 +230,6 @@ export class ThreadPool implements TaskExecutor {
     }
     if (requeue.length > 0) this.events.requeue(requeue);
     // Even with nothing to fail, the replacement thread is idle and the runner should hear about it.
-    this.events.results(failed, true);
+    this.events.results(failed, true, thread.slot);
   }
 }

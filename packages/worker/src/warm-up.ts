@@ -42,7 +42,7 @@ export async function warmUpWorker(nthreads: number, tasks = 2_000): Promise<num
   const logger = silentLogger();
   const store = new SpillStore({ directory: mkdtempSync(join(tmpdir(), 'loom-warm-up-')), compression: 'none', onLost: () => undefined, logger });
   const reports = new ReportBatch();
-  const executor = new LoopbackExecutor(nthreads, (results) => runner.onResults(results, true));
+  const executor = new LoopbackExecutor(nthreads, (results) => runner.onResults(results, true, 0));
   const runner = new TaskRunner({ store, fetcher: NO_PEERS, executor, reporter: reports, address: ADDRESS, logger });
   runner.setInlineValueBytes(64 * 1024);
   const method = schedulerService.workerSession;

@@ -3,7 +3,8 @@
 // heartbeat feed the dashboard's task stream, where transfers and spill reads are drawn beside the tasks.
 // Spans go out with the heartbeat, timed relative to it, since no clock is shared between machines. At most
 // `capacity` spans wait for a heartbeat (the newest; the others are only counted), so a burst of tiny transfers
-// costs a bounded message and nothing grows between heartbeats.
+// costs a bounded message and nothing grows between heartbeats. Beside the totals, what is moving right now
+// (Dask's transfer_incoming/outgoing gauges): a worker stuck on a slow peer shows bytes in flight that do not go.
 
 export type ActivityKind = 'transfer' | 'spill-read' | 'spill-write';
 
@@ -24,11 +25,23 @@ export interface ActivityTotals {
   transferOutgoingBytesTotal: number;
 }
 
+/** Transfers open now: GetData calls this worker is waiting on, and calls it is answering. */
+export interface TransfersInFlight {
+  transferIncomingCalls: number;
+  /** The sizes (as the scheduler reported them) of the keys those calls have not delivered yet. */
+  transferIncomingBytes: number;
+  transferOutgoingCalls: number;
+  /** Bytes of the values being sent that have not been written to their streams yet. */
+  transferOutgoingBytes: number;
+}
+
 /** Spans a heartbeat carries at most: a few hundred rectangles a second per worker is all a task stream shows. */
 export const DEFAULT_ACTIVITY_CAPACITY = 256;
 
 export class WorkerActivity {
   readonly totals: ActivityTotals = { spillWriteBytesTotal: 0, spillReadBytesTotal: 0, transferIncomingBytesTotal: 0, transferOutgoingBytesTotal: 0 };
+  /** Kept by the fetcher and the data server as calls open, deliver and close. */
+  readonly inFlight: TransfersInFlight = { transferIncomingCalls: 0, transferIncomingBytes: 0, transferOutgoingCalls: 0, transferOutgoingBytes: 0 };
   /** A ring: the next span goes to `#next % capacity`; `#count` are held. */
   readonly #ring: (ActivitySpan | undefined)[];
   #next = 0;

@@ -72,6 +72,8 @@ export interface ExecutedEvent extends Stimulus {
   type: 'executed';
   results: readonly ThreadResult[];
   threadFreed: boolean;
+  /** The pool slot of the thread that ran them, from 0. */
+  slot: number;
 }
 
 /** A thread died before it ran these tasks of its batch; they may run again. */

@@ -39,6 +39,8 @@ export interface SendFinishedInstruction extends Caused {
   runId: number;
   value: EncodedValue;
   durationMs: number;
+  /** The task thread that ran it, from 1; 0 when none did (a result already held). */
+  thread: number;
   inline: boolean;
   store: boolean;
 }
@@ -48,6 +50,8 @@ export interface SendFailedInstruction extends Caused {
   key: string;
   runId: number;
   error: ThreadTaskError;
+  /** The task thread that ran it, from 1. */
+  thread: number;
 }
 
 /** The task's inputs could not be obtained: the scheduler recomputes or relocates them. */

@@ -225,6 +225,7 @@ export class WorkerState {
       runId: record.task.runId,
       value,
       durationMs: 0,
+      thread: 0,
       inline: record.task.sendValue && value.bytes.byteLength <= this.inlineValueBytes,
       store: false,
       stimulusId: this.stimulusId,
@@ -250,7 +251,7 @@ export class WorkerState {
     this.admitWaiting();
   }
 
-  private executed({ results, threadFreed }: ExecutedEvent): void {
+  private executed({ results, threadFreed, slot }: ExecutedEvent): void {
     for (const result of results) {
       const record = this.tasks.get(result.key);
       if (!record || (record.state !== 'executing' && record.state !== 'cancelled')) continue;
@@ -258,19 +259,20 @@ export class WorkerState {
       this.executingCount -= 1;
       this.forget(record);
       if (record.state === 'cancelled') continue;
-      this.out.push(this.report(record.task, result));
+      this.out.push(this.report(record.task, result, slot + 1));
     }
     if (threadFreed) this.freeThreads += 1;
   }
 
-  private report(task: TaskAssignment, result: ThreadResult): WorkerInstruction {
-    if (!result.ok) return { type: 'send-failed', key: task.key, runId: task.runId, error: result.error, stimulusId: this.stimulusId };
+  private report(task: TaskAssignment, result: ThreadResult, thread: number): WorkerInstruction {
+    if (!result.ok) return { type: 'send-failed', key: task.key, runId: task.runId, error: result.error, thread, stimulusId: this.stimulusId };
     return {
       type: 'send-finished',
       key: task.key,
       runId: task.runId,
       value: { codec: result.codec, bytes: result.bytes },
       durationMs: result.durationMs,
+      thread,
       inline: task.sendValue && result.bytes.byteLength <= this.inlineValueBytes,
       store: true,
       stimulusId: this.stimulusId,

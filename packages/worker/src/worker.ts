@@ -24,6 +24,7 @@ import { SchedulerLink } from './scheduler-link.js';
 import { TaskRunner } from './task-runner.js';
 import { warmUpWorker } from './warm-up.js';
 import { WorkerActivity } from './worker-activity.js';
+import { WorkerLogRing } from './worker-log.js';
 import { threadHeapLimits, ThreadPool } from './thread-pool.js';
 import type { SchedulerInstructions, WorkerIdentity } from './task-types.js';
 
@@ -110,7 +111,9 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
   assertSafeBind(host, token);
   const name = options.name ?? `worker-${process.pid}-${randomBytes(3).toString('hex')}`;
   const memoryLimit = options.memoryLimit === undefined ? totalmem() : parseBytes(options.memoryLimit);
-  const logger = createLogger('worker', { worker: name });
+  // The heartbeats carry the recent lines to the scheduler's dashboard; stderr gets every line as before.
+  const logs = new WorkerLogRing();
+  const logger = createLogger('worker', { worker: name }, { tee: logs });
   const thresholds = memoryThresholds(options);
   const transfer = parseThreshold('memoryTransfer', options.memoryTransfer ?? DEFAULT_TRANSFER_FRACTION);
   const compression = options.spillCompression ?? 'none';
@@ -158,6 +161,7 @@ export async function startWorker(options: WorkerOptions): Promise<WorkerHandle>
     store,
     server,
     activity,
+    logs,
     setPaused: (value) => {
       paused = value;
       if (!value) server.wakeWaiting();
@@ -218,6 +222,7 @@ interface WorkerParts {
   store: SpillStore;
   server: DataServer;
   activity: WorkerActivity;
+  logs: WorkerLogRing;
   /** Tells the data server to throttle (or not). */
   setPaused(paused: boolean): void;
 }
@@ -250,8 +255,8 @@ class LoomWorker {
     this.pool = new ThreadPool(
       parts.nthreads,
       {
-        results: (results, batchDone) => {
-          this.runner.onResults(results, batchDone);
+        results: (results, batchDone, slot) => {
+          this.runner.onResults(results, batchDone, slot);
           // Task threads share this process: a task that read a large partition shows in RSS right now.
           this.memoryManager.checkAfterResults();
         },
@@ -351,13 +356,17 @@ class LoomWorker {
     const { activity } = this.parts;
     const now = performance.now();
     const { spans, dropped } = activity.take();
+    const logs = this.parts.logs.take(now);
     this.link.metrics({
       ...this.memory(),
       executing: this.runner.executing,
       ready: this.runner.queued,
       ...activity.totals,
+      ...activity.inFlight,
       activity: spans.map(({ kind, startedAt, durationMs, bytes, peer }) => ({ kind, startedMsAgo: now - startedAt, durationMs, bytes, ...(peer === undefined ? {} : { peer }) })),
       activityDropped: dropped,
+      logs: logs.lines,
+      logsDropped: logs.dropped,
     });
   }
 

@@ -19,7 +19,7 @@ function value(bytes: number, fill: number): EncodedValue {
 }
 
 function result(key: string, runId: number, encoded: EncodedValue): TaskFinishedReport {
-  return { key, runId, value: encoded, durationMs: 1, inline: true };
+  return { key, runId, value: encoded, durationMs: 1, thread: 1, inline: true };
 }
 
 async function connect(scheduler: FakeScheduler, maxMessageBytes: number | undefined) {
@@ -53,7 +53,8 @@ describe('SchedulerLink under a small scheduler message limit', () => {
     link.handBack(['after-the-burst']);
     link.metrics({
       managedBytes: 1, spilledBytes: 0, rssBytes: 2, executing: 0, ready: 0, paused: false,
-      spillWriteBytesTotal: 0, spillReadBytesTotal: 0, transferIncomingBytesTotal: 0, transferOutgoingBytesTotal: 0, activity: [], activityDropped: 0,
+      spillWriteBytesTotal: 0, spillReadBytesTotal: 0, transferIncomingBytesTotal: 0, transferOutgoingBytesTotal: 0,
+      transferIncomingCalls: 0, transferIncomingBytes: 0, transferOutgoingCalls: 0, transferOutgoingBytes: 0, activity: [], activityDropped: 0, logs: [], logsDropped: 0,
     });
     await session.waitUntil(() => session.ended || session.handedBack.length > 0, 'the burst to arrive');
     assert.equal(session.ended, false, `the session ended: ${losses.map((error) => error.message).join('; ')}`);

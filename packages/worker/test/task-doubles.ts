@@ -103,7 +103,7 @@ export class MapFetcher implements InputFetcher {
   /** Keys asked for, in order. */
   readonly requested: string[] = [];
   constructor(private readonly values: Map<string, EncodedValue>) {}
-  async fetch(key: string, holders: readonly string[]): Promise<FetchOutcome> {
+  async fetch(key: string, holders: readonly string[], _nbytes: number): Promise<FetchOutcome> {
     this.requested.push(key);
     const value = this.values.get(key);
     return value ? { ok: true, value } : { ok: false, failedHolders: [...holders] };

@@ -31,7 +31,7 @@ describe('TaskRunner', () => {
     const { executor, runner, reporter, store } = setup(1);
     runner.apply(compute(task('a')));
     await nextTurn();
-    runner.onResults([ok('a', 1)], true);
+    runner.onResults([ok('a', 1)], true, 0);
     runner.apply(compute(task('b'), task('c')));
     assert.deepEqual(executor.batches.length, 1, 'nothing is dispatched before the turn ends');
     await nextTurn();
@@ -85,7 +85,7 @@ describe('TaskRunner', () => {
     await nextTurn();
     runner.apply(message({ compute: [task('kept', { runId: 2 })], cancel: [{ key: 'kept', runId: 1 }] }));
     runner.apply(message({ compute: [task('dropped', { runId: 2 })], cancel: [{ key: 'dropped', runId: 2 }] }));
-    runner.onResults([ok('kept', 1)], true);
+    runner.onResults([ok('kept', 1)], true, 0);
     await nextTurn();
     assert.deepEqual(executor.batches.map((batch) => batch.map((t) => t.key)), [['kept']]);
     assert.deepEqual(reporter.finishedReports.map((r) => [r.key, r.runId]), [['kept', 2]]);
@@ -107,7 +107,7 @@ describe('TaskRunner', () => {
     await nextTurn();
     assert.deepEqual(reporter.finishedReports.map((r) => [r.key, r.runId, r.durationMs]), [['held', 4, 0]]);
     assert.deepEqual(executor.batches.map((batch) => batch.map((t) => t.key)), [['unreadable']]);
-    runner.onResults([ok('unreadable', 'again')], true);
+    runner.onResults([ok('unreadable', 'again')], true, 0);
     assert.deepEqual(reporter.finishedReports.map((r) => [r.key, r.runId]), [['held', 4], ['unreadable', 5]]);
     assert.equal(store.has('unreadable'), true);
   });
@@ -121,7 +121,7 @@ describe('TaskRunner', () => {
     const idle = runner.whenIdle();
     runner.apply(compute(task('late')));
     assert.deepEqual(reporter.handedBack, ['q1', 'q2', 'late']);
-    runner.onResults([ok('r', 1)], true);
+    runner.onResults([ok('r', 1)], true, 0);
     await idle;
     assert.deepEqual(reporter.finishedReports.map((r) => r.key), ['r']);
   });

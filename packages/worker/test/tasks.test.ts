@@ -280,8 +280,15 @@ describe('tasks on one worker', () => {
     const error = await session.waitForFailed('die-1');
     assert.equal(error.code, pb.ErrorCode.TASK_FAILED);
     assert.match(error.message ?? '', /task 'die-1' failed: its worker thread died while running it \(exit code 3\)/);
+    const died = session.failed.get('die-1')!.thread ?? 0;
+    assert.ok(died === 1 || died === 2, `the failure names the thread that died (${died})`);
     session.send({ compute: Array.from({ length: 4 }, (_, i) => computeTask(`after-death-${i}`, fn, [i], { sendValue: true })) });
-    for (let i = 0; i < 4; i++) assert.equal(decoded(await session.waitForFinished(`after-death-${i}`)), i + 1);
+    for (let i = 0; i < 4; i++) {
+      const finished = await session.waitForFinished(`after-death-${i}`);
+      assert.equal(decoded(finished), i + 1);
+      // The replacement takes the dead thread's place: still threads 1 and 2, one task-stream row each.
+      assert.ok(finished.thread === 1 || finished.thread === 2, `ran on thread ${finished.thread}`);
+    }
   });
 });
 

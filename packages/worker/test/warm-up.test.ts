@@ -83,9 +83,9 @@ function realSequence(): unknown[] {
   const feed = (event: Body<WorkerEvent>) => out.push(...state.handle({ ...event, stimulusId: `s${++stimuli}` } as WorkerEvent));
   feed({ type: 'compute', tasks: [task('a'), task('b'), task('c', { runId: 3 }), task('d', { inputs: [input('x', 8)] })] });
   feed({ type: 'dispatch' });
-  feed({ type: 'executed', results: [ok('a', 1), threw('b')], threadFreed: true });
+  feed({ type: 'executed', results: [ok('a', 1), threw('b')], threadFreed: true, slot: 0 });
   feed({ type: 'dispatch' });
-  feed({ type: 'executed', results: [ok('c', 'three')], threadFreed: true });
+  feed({ type: 'executed', results: [ok('c', 'three')], threadFreed: true, slot: 0 });
   feed({ type: 'free', keys: ['a'] });
   feed({ type: 'close' });
   return out;

@@ -244,14 +244,14 @@ class World {
     }
     const done = batch.reported === batch.tasks.length;
     if (done) this.batches.splice(index, 1);
-    this.feed({ type: 'executed', results, threadFreed: done }, `executed ${results.map((r) => `${r.key}${r.ok ? '' : '!'}`).join(',')}${done ? ' (thread free)' : ''}`);
+    this.feed({ type: 'executed', results, threadFreed: done, slot: 0 }, `executed ${results.map((r) => `${r.key}${r.ok ? '' : '!'}`).join(',')}${done ? ' (thread free)' : ''}`);
   }
 
   private finishBatch(index: number): void {
     const batch = this.batches[index] as Batch;
     const results: ThreadResult[] = batch.tasks.slice(batch.reported).map(({ key }) => ({ key, ok: true, codec: VALUE.codec, bytes: VALUE.bytes, durationMs: 1 }));
     this.batches.splice(index, 1);
-    this.feed({ type: 'executed', results, threadFreed: true }, `executed ${results.map((r) => r.key).join(',')} (thread free)`);
+    this.feed({ type: 'executed', results, threadFreed: true, slot: 0 }, `executed ${results.map((r) => r.key).join(',')} (thread free)`);
   }
 
   /** As the pool reports a dead thread: the unreported tasks after the running one requeued, the running one failed. */
@@ -266,7 +266,7 @@ class World {
     if (rest.length > 0) this.feed({ type: 'requeued', tasks: rest }, `requeued ${rest.map((t) => t.key).join(',')}`);
     this.batches.splice(this.batches.indexOf(batch), 1);
     const failed: ThreadResult = { key: running.key, ok: false, durationMs: 0, error: { code: 'TASK_FAILED', message: 'thread died', stack: '', errorName: 'ThreadExit' } };
-    this.feed({ type: 'executed', results: [failed], threadFreed: true }, `thread died running ${running.key}`);
+    this.feed({ type: 'executed', results: [failed], threadFreed: true, slot: 0 }, `thread died running ${running.key}`);
   }
 
   private spill(): void {

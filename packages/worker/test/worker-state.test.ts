@@ -23,7 +23,7 @@ function machine(nthreads = 1, loadBudgetBytes?: number) {
 }
 
 function executed(...results: Parameters<typeof ok>[0][]): Body<WorkerEvent> {
-  return { type: 'executed', results: results.map((key) => ok(key, key)), threadFreed: true };
+  return { type: 'executed', results: results.map((key) => ok(key, key)), threadFreed: true, slot: 0 };
 }
 
 describe('worker state machine', () => {
@@ -34,7 +34,7 @@ describe('worker state machine', () => {
     assert.deepEqual(dispatch(), [], 'no free thread');
     const instructions = feed(executed('a'));
     assert.deepEqual(instructions, [
-      { type: 'send-finished', key: 'a', runId: 1, value: encodeValue('a'), durationMs: 0.01, inline: true, store: true, stimulusId: 's4' },
+      { type: 'send-finished', key: 'a', runId: 1, value: encodeValue('a'), durationMs: 0.01, thread: 1, inline: true, store: true, stimulusId: 's4' },
     ]);
     assert.deepEqual(dispatch(), ['execute b,c']);
   });
@@ -52,7 +52,7 @@ describe('worker state machine', () => {
     const { lines, dispatch } = machine(2);
     lines({ type: 'compute', tasks: [task('good', { runId: 7 }), task('bad', { runId: 8 })] });
     dispatch();
-    assert.deepEqual(lines({ type: 'executed', results: [ok('good', 1), threw('bad')], threadFreed: true }), ['finished good#7', 'failed bad#8']);
+    assert.deepEqual(lines({ type: 'executed', results: [ok('good', 1), threw('bad')], threadFreed: true, slot: 0 }), ['finished good#7', 'failed bad#8']);
   });
 
   describe('cancel names the run it cancels', () => {
@@ -140,7 +140,7 @@ describe('worker state machine', () => {
       assert.deepEqual(lines({ type: 'compute', tasks: [task('k', { runId: 3 })] }), ['read-held k']);
       const value: EncodedValue = encodeValue('held');
       assert.deepEqual(feed({ type: 'held-read', key: 'k', attempt: 0, value }), [
-        { type: 'send-finished', key: 'k', runId: 3, value, durationMs: 0, inline: true, store: false, stimulusId: 's2' },
+        { type: 'send-finished', key: 'k', runId: 3, value, durationMs: 0, thread: 0, inline: true, store: false, stimulusId: 's2' },
       ]);
     });
 
@@ -189,7 +189,7 @@ describe('worker state machine', () => {
       lines({ type: 'compute', tasks: [task('m2'), task('m3'), task('m4')] });
       assert.deepEqual(dispatch(), ['execute m2,m3,m4']);
       lines({ type: 'requeued', tasks: [{ key: 'm3' }, { key: 'm4' }] });
-      assert.deepEqual(lines({ type: 'executed', results: [threw('m2', 'thread died')], threadFreed: true }), ['failed m2#1']);
+      assert.deepEqual(lines({ type: 'executed', results: [threw('m2', 'thread died')], threadFreed: true, slot: 0 }), ['failed m2#1']);
       assert.deepEqual(dispatch(), ['execute m3,m4']);
     });
 
@@ -201,7 +201,7 @@ describe('worker state machine', () => {
       const [first] = feed({ type: 'dispatch' }) as ExecuteInstruction[];
       assert.deepEqual(first?.tasks[0]?.ownedInputs, [true]);
       assert.deepEqual(lines({ type: 'requeued', tasks: [{ key: 'needs-x' }] }), ['load needs-x']);
-      lines({ type: 'executed', results: [], threadFreed: true });
+      lines({ type: 'executed', results: [], threadFreed: true, slot: 0 });
       lines({ type: 'inputs-loaded', key: 'needs-x', attempt: 0, values: [encodeValue(new Float64Array(10))], privateValues: [true] });
       const [again] = feed({ type: 'dispatch' }) as ExecuteInstruction[];
       assert.deepEqual(again?.tasks.map((t) => [t.key, t.ownedInputs]), [['needs-x', [true]]]);
@@ -302,7 +302,7 @@ describe('worker state machine', () => {
     state.handle({ type: 'compute', tasks: [task('k')], stimulusId: 'compute-1' });
     const [execute] = state.handle({ type: 'dispatch', stimulusId: 'dispatch-2' });
     assert.equal(execute?.stimulusId, 'dispatch-2');
-    state.handle({ type: 'executed', results: [ok('k', 1)], threadFreed: true, stimulusId: 'executed-3' });
+    state.handle({ type: 'executed', results: [ok('k', 1)], threadFreed: true, slot: 0, stimulusId: 'executed-3' });
     assert.deepEqual(traced, ['compute-1 k released -> ready', 'dispatch-2 k ready -> executing', 'executed-3 k executing -> forgotten']);
   });
 });

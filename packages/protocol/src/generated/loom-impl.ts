@@ -3046,6 +3046,12 @@ export const loom = $root.loom = (() => {
              * @property {number|null} [transferOutgoingBytesTotal] WorkerMetrics transferOutgoingBytesTotal
              * @property {Array.<loom.v1.IWorkerActivity>|null} [activity] WorkerMetrics activity
              * @property {number|null} [activityDropped] WorkerMetrics activityDropped
+             * @property {Array.<loom.v1.IWorkerLogLine>|null} [logs] WorkerMetrics logs
+             * @property {number|null} [logsDropped] WorkerMetrics logsDropped
+             * @property {number|null} [transferIncomingCalls] WorkerMetrics transferIncomingCalls
+             * @property {number|null} [transferIncomingBytes] WorkerMetrics transferIncomingBytes
+             * @property {number|null} [transferOutgoingCalls] WorkerMetrics transferOutgoingCalls
+             * @property {number|null} [transferOutgoingBytes] WorkerMetrics transferOutgoingBytes
              */
 
             /**
@@ -3058,6 +3064,7 @@ export const loom = $root.loom = (() => {
              */
             function WorkerMetrics(p) {
                 this.activity = [];
+                this.logs = [];
                 if (p)
                     for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
                         if (p[ks[i]] != null && ks[i] !== "__proto__")
@@ -3161,6 +3168,54 @@ export const loom = $root.loom = (() => {
             WorkerMetrics.prototype.activityDropped = 0;
 
             /**
+             * WorkerMetrics logs.
+             * @member {Array.<loom.v1.IWorkerLogLine>} logs
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.logs = $util.emptyArray;
+
+            /**
+             * WorkerMetrics logsDropped.
+             * @member {number} logsDropped
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.logsDropped = 0;
+
+            /**
+             * WorkerMetrics transferIncomingCalls.
+             * @member {number} transferIncomingCalls
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.transferIncomingCalls = 0;
+
+            /**
+             * WorkerMetrics transferIncomingBytes.
+             * @member {number} transferIncomingBytes
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.transferIncomingBytes = 0;
+
+            /**
+             * WorkerMetrics transferOutgoingCalls.
+             * @member {number} transferOutgoingCalls
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.transferOutgoingCalls = 0;
+
+            /**
+             * WorkerMetrics transferOutgoingBytes.
+             * @member {number} transferOutgoingBytes
+             * @memberof loom.v1.WorkerMetrics
+             * @instance
+             */
+            WorkerMetrics.prototype.transferOutgoingBytes = 0;
+
+            /**
              * Encodes the specified WorkerMetrics message. Does not implicitly {@link loom.v1.WorkerMetrics.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.WorkerMetrics
@@ -3202,6 +3257,20 @@ export const loom = $root.loom = (() => {
                 }
                 if (m.activityDropped != null && Object.hasOwnProperty.call(m, "activityDropped"))
                     w.uint32(96).uint32(m.activityDropped);
+                if (m.logs != null && m.logs.length) {
+                    for (var i = 0; i < m.logs.length; ++i)
+                        $root.loom.v1.WorkerLogLine.encode(m.logs[i], w.uint32(106).fork(), q + 1).ldelim();
+                }
+                if (m.logsDropped != null && Object.hasOwnProperty.call(m, "logsDropped"))
+                    w.uint32(112).uint32(m.logsDropped);
+                if (m.transferIncomingCalls != null && Object.hasOwnProperty.call(m, "transferIncomingCalls"))
+                    w.uint32(120).uint32(m.transferIncomingCalls);
+                if (m.transferIncomingBytes != null && Object.hasOwnProperty.call(m, "transferIncomingBytes"))
+                    w.uint32(129).double(m.transferIncomingBytes);
+                if (m.transferOutgoingCalls != null && Object.hasOwnProperty.call(m, "transferOutgoingCalls"))
+                    w.uint32(136).uint32(m.transferOutgoingCalls);
+                if (m.transferOutgoingBytes != null && Object.hasOwnProperty.call(m, "transferOutgoingBytes"))
+                    w.uint32(145).double(m.transferOutgoingBytes);
                 return w;
             };
 
@@ -3289,6 +3358,32 @@ export const loom = $root.loom = (() => {
                             m.activityDropped = r.uint32();
                             break;
                         }
+                    case 13: {
+                            if (!(m.logs && m.logs.length))
+                                m.logs = [];
+                            m.logs.push($root.loom.v1.WorkerLogLine.decode(r, r.uint32(), undefined, n + 1));
+                            break;
+                        }
+                    case 14: {
+                            m.logsDropped = r.uint32();
+                            break;
+                        }
+                    case 15: {
+                            m.transferIncomingCalls = r.uint32();
+                            break;
+                        }
+                    case 16: {
+                            m.transferIncomingBytes = r.double();
+                            break;
+                        }
+                    case 17: {
+                            m.transferOutgoingCalls = r.uint32();
+                            break;
+                        }
+                    case 18: {
+                            m.transferOutgoingBytes = r.double();
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3318,6 +3413,173 @@ export const loom = $root.loom = (() => {
             };
 
             return WorkerMetrics;
+        })();
+
+        v1.WorkerLogLine = (function() {
+
+            /**
+             * Properties of a WorkerLogLine.
+             * @memberof loom.v1
+             * @interface IWorkerLogLine
+             * @property {number|null} [level] WorkerLogLine level
+             * @property {number|null} [msAgo] WorkerLogLine msAgo
+             * @property {string|null} [msg] WorkerLogLine msg
+             * @property {string|null} [fields] WorkerLogLine fields
+             */
+
+            /**
+             * Constructs a new WorkerLogLine.
+             * @memberof loom.v1
+             * @classdesc Represents a WorkerLogLine.
+             * @implements IWorkerLogLine
+             * @constructor
+             * @param {loom.v1.IWorkerLogLine=} [p] Properties to set
+             */
+            function WorkerLogLine(p) {
+                if (p)
+                    for (var ks = Object.keys(p), i = 0; i < ks.length; ++i)
+                        if (p[ks[i]] != null && ks[i] !== "__proto__")
+                            this[ks[i]] = p[ks[i]];
+            }
+
+            /**
+             * WorkerLogLine level.
+             * @member {number} level
+             * @memberof loom.v1.WorkerLogLine
+             * @instance
+             */
+            WorkerLogLine.prototype.level = 0;
+
+            /**
+             * WorkerLogLine msAgo.
+             * @member {number} msAgo
+             * @memberof loom.v1.WorkerLogLine
+             * @instance
+             */
+            WorkerLogLine.prototype.msAgo = 0;
+
+            /**
+             * WorkerLogLine msg.
+             * @member {string} msg
+             * @memberof loom.v1.WorkerLogLine
+             * @instance
+             */
+            WorkerLogLine.prototype.msg = "";
+
+            /**
+             * WorkerLogLine fields.
+             * @member {string} fields
+             * @memberof loom.v1.WorkerLogLine
+             * @instance
+             */
+            WorkerLogLine.prototype.fields = "";
+
+            /**
+             * Encodes the specified WorkerLogLine message. Does not implicitly {@link loom.v1.WorkerLogLine.verify|verify} messages.
+             * @function encode
+             * @memberof loom.v1.WorkerLogLine
+             * @static
+             * @param {loom.v1.IWorkerLogLine} m WorkerLogLine message or plain object to encode
+             * @param {$protobuf.Writer} [w] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            WorkerLogLine.encode = function encode(m, w, q) {
+                if (!w)
+                    w = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (m.level != null && Object.hasOwnProperty.call(m, "level"))
+                    w.uint32(8).uint32(m.level);
+                if (m.msAgo != null && Object.hasOwnProperty.call(m, "msAgo"))
+                    w.uint32(17).double(m.msAgo);
+                if (m.msg != null && Object.hasOwnProperty.call(m, "msg"))
+                    w.uint32(26).string(m.msg);
+                if (m.fields != null && Object.hasOwnProperty.call(m, "fields"))
+                    w.uint32(34).string(m.fields);
+                return w;
+            };
+
+            /**
+             * Decodes a WorkerLogLine message from the specified reader or buffer.
+             * @function decode
+             * @memberof loom.v1.WorkerLogLine
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} r Reader or buffer to decode from
+             * @param {number} [l] Message length if known beforehand
+             * @returns {loom.v1.WorkerLogLine} WorkerLogLine
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            WorkerLogLine.decode = function decode(r, l, e, n) {
+                if (!(r instanceof $Reader))
+                    r = $Reader.create(r);
+                if (n === undefined)
+                    n = 0;
+                if (n > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                var c, m;
+                if (l === undefined)
+                    c = r.len;
+                else {
+                    c = r.pos + l;
+                    if (c > r.len)
+                        throw RangeError("index out of range");
+                    l = r.len;
+                    r.len = c;
+                }
+                m = new $root.loom.v1.WorkerLogLine();
+                while (r.pos < c) {
+                    var t = r.uint32();
+                    if (t === e)
+                        break;
+                    switch (t >>> 3) {
+                    case 1: {
+                            m.level = r.uint32();
+                            break;
+                        }
+                    case 2: {
+                            m.msAgo = r.double();
+                            break;
+                        }
+                    case 3: {
+                            m.msg = r.string();
+                            break;
+                        }
+                    case 4: {
+                            m.fields = r.string();
+                            break;
+                        }
+                    default:
+                        r.skipType(t & 7, n);
+                        break;
+                    }
+                }
+                if (l !== undefined) {
+                    if (r.pos !== c)
+                        throw RangeError("index out of range");
+                    r.len = l;
+                }
+                return m;
+            };
+
+            /**
+             * Gets the default type url for WorkerLogLine
+             * @function getTypeUrl
+             * @memberof loom.v1.WorkerLogLine
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            WorkerLogLine.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/loom.v1.WorkerLogLine";
+            };
+
+            return WorkerLogLine;
         })();
 
         v1.WorkerActivity = (function() {
@@ -3531,6 +3793,7 @@ export const loom = $root.loom = (() => {
              * @property {Uint8Array|null} [value] TaskFinished value
              * @property {boolean|null} [hasValue] TaskFinished hasValue
              * @property {number|null} [runId] TaskFinished runId
+             * @property {number|null} [thread] TaskFinished thread
              */
 
             /**
@@ -3605,6 +3868,14 @@ export const loom = $root.loom = (() => {
             TaskFinished.prototype.runId = 0;
 
             /**
+             * TaskFinished thread.
+             * @member {number} thread
+             * @memberof loom.v1.TaskFinished
+             * @instance
+             */
+            TaskFinished.prototype.thread = 0;
+
+            /**
              * Encodes the specified TaskFinished message. Does not implicitly {@link loom.v1.TaskFinished.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.TaskFinished
@@ -3634,6 +3905,8 @@ export const loom = $root.loom = (() => {
                     w.uint32(48).bool(m.hasValue);
                 if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
                     w.uint32(57).double(m.runId);
+                if (m.thread != null && Object.hasOwnProperty.call(m, "thread"))
+                    w.uint32(64).uint32(m.thread);
                 return w;
             };
 
@@ -3699,6 +3972,10 @@ export const loom = $root.loom = (() => {
                             m.runId = r.double();
                             break;
                         }
+                    case 8: {
+                            m.thread = r.uint32();
+                            break;
+                        }
                     default:
                         r.skipType(t & 7, n);
                         break;
@@ -3739,6 +4016,7 @@ export const loom = $root.loom = (() => {
              * @property {string|null} [key] TaskFailed key
              * @property {loom.v1.ITaskError|null} [error] TaskFailed error
              * @property {number|null} [runId] TaskFailed runId
+             * @property {number|null} [thread] TaskFailed thread
              */
 
             /**
@@ -3781,6 +4059,14 @@ export const loom = $root.loom = (() => {
             TaskFailed.prototype.runId = 0;
 
             /**
+             * TaskFailed thread.
+             * @member {number} thread
+             * @memberof loom.v1.TaskFailed
+             * @instance
+             */
+            TaskFailed.prototype.thread = 0;
+
+            /**
              * Encodes the specified TaskFailed message. Does not implicitly {@link loom.v1.TaskFailed.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.TaskFailed
@@ -3802,6 +4088,8 @@ export const loom = $root.loom = (() => {
                     $root.loom.v1.TaskError.encode(m.error, w.uint32(18).fork(), q + 1).ldelim();
                 if (m.runId != null && Object.hasOwnProperty.call(m, "runId"))
                     w.uint32(25).double(m.runId);
+                if (m.thread != null && Object.hasOwnProperty.call(m, "thread"))
+                    w.uint32(32).uint32(m.thread);
                 return w;
             };
 
@@ -3849,6 +4137,10 @@ export const loom = $root.loom = (() => {
                         }
                     case 3: {
                             m.runId = r.double();
+                            break;
+                        }
+                    case 4: {
+                            m.thread = r.uint32();
                             break;
                         }
                     default:

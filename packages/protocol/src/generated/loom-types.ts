@@ -356,6 +356,12 @@ export declare namespace loom {
             transferOutgoingBytesTotal?: (number|null);
             activity?: (loom.v1.IWorkerActivity[]|null);
             activityDropped?: (number|null);
+            logs?: (loom.v1.IWorkerLogLine[]|null);
+            logsDropped?: (number|null);
+            transferIncomingCalls?: (number|null);
+            transferIncomingBytes?: (number|null);
+            transferOutgoingCalls?: (number|null);
+            transferOutgoingBytes?: (number|null);
         }
 
         class WorkerMetrics implements IWorkerMetrics {
@@ -372,8 +378,32 @@ export declare namespace loom {
             public transferOutgoingBytesTotal: number;
             public activity: loom.v1.IWorkerActivity[];
             public activityDropped: number;
+            public logs: loom.v1.IWorkerLogLine[];
+            public logsDropped: number;
+            public transferIncomingCalls: number;
+            public transferIncomingBytes: number;
+            public transferOutgoingCalls: number;
+            public transferOutgoingBytes: number;
             public static encode(m: loom.v1.IWorkerMetrics, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.WorkerMetrics;
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        interface IWorkerLogLine {
+            level?: (number|null);
+            msAgo?: (number|null);
+            msg?: (string|null);
+            fields?: (string|null);
+        }
+
+        class WorkerLogLine implements IWorkerLogLine {
+            constructor(p?: loom.v1.IWorkerLogLine);
+            public level: number;
+            public msAgo: number;
+            public msg: string;
+            public fields: string;
+            public static encode(m: loom.v1.IWorkerLogLine, w?: $protobuf.Writer): $protobuf.Writer;
+            public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.WorkerLogLine;
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
 
@@ -414,6 +444,7 @@ export declare namespace loom {
             value?: (Uint8Array|null);
             hasValue?: (boolean|null);
             runId?: (number|null);
+            thread?: (number|null);
         }
 
         class TaskFinished implements ITaskFinished {
@@ -425,6 +456,7 @@ export declare namespace loom {
             public value: Uint8Array;
             public hasValue: boolean;
             public runId: number;
+            public thread: number;
             public static encode(m: loom.v1.ITaskFinished, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.TaskFinished;
             public static getTypeUrl(typeUrlPrefix?: string): string;
@@ -434,6 +466,7 @@ export declare namespace loom {
             key?: (string|null);
             error?: (loom.v1.ITaskError|null);
             runId?: (number|null);
+            thread?: (number|null);
         }
 
         class TaskFailed implements ITaskFailed {
@@ -441,6 +474,7 @@ export declare namespace loom {
             public key: string;
             public error?: (loom.v1.ITaskError|null);
             public runId: number;
+            public thread: number;
             public static encode(m: loom.v1.ITaskFailed, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.TaskFailed;
             public static getTypeUrl(typeUrlPrefix?: string): string;

@@ -121,7 +121,7 @@ export class RealWorker implements SimulatedWorker {
       outcome === 'success'
         ? { key: run.key, ok: true as const, codec: 'v8' as const, bytes, durationMs }
         : { key: run.key, ok: false as const, error: { code: 'TASK_FAILED' as const, message: `${run.key} failed`, stack: '', errorName: 'Error' }, durationMs };
-    this.handle({ type: 'executed', results: [result], threadFreed: batch.length === 0, stimulusId: this.stimulus('executed') });
+    this.handle({ type: 'executed', results: [result], threadFreed: batch.length === 0, slot: 0, stimulusId: this.stimulus('executed') });
   }
 
   /** What the spill store does with a file it cannot read: the key leaves the store and is reported lost. */
@@ -143,7 +143,8 @@ export class RealWorker implements SimulatedWorker {
     this.handle({ type: 'pause', paused, stimulusId: this.stimulus('pause') });
     this.batch.metrics({
       managedBytes: 0, spilledBytes: 0, rssBytes: 0, executing: this.state.executingCount, ready: this.state.queuedCount, paused,
-      spillWriteBytesTotal: 0, spillReadBytesTotal: 0, transferIncomingBytesTotal: 0, transferOutgoingBytesTotal: 0, activity: [], activityDropped: 0,
+      spillWriteBytesTotal: 0, spillReadBytesTotal: 0, transferIncomingBytesTotal: 0, transferOutgoingBytesTotal: 0,
+      transferIncomingCalls: 0, transferIncomingBytes: 0, transferOutgoingCalls: 0, transferOutgoingBytes: 0, activity: [], activityDropped: 0, logs: [], logsDropped: 0,
     });
   }
 
@@ -199,14 +200,14 @@ export class RealWorker implements SimulatedWorker {
         if (instruction.store) this.store.set(instruction.key, instruction.value);
         this.batch.finished(instruction);
         const { key, runId, value, durationMs } = instruction;
-        this.unsent.finished.push({ key, runId, nbytes: value.bytes.byteLength, codec: 1, durationMs, value: undefined });
+        this.unsent.finished.push({ key, runId, nbytes: value.bytes.byteLength, codec: 1, durationMs, thread: 1, value: undefined });
         this.unsent.lostKeys = this.unsent.lostKeys.filter((lost) => lost !== key);
         break;
       }
       case 'send-failed': {
-        const { key, runId, error } = instruction;
-        this.batch.failed({ key, runId, error: new LoomError(error.code, error.message, { taskKey: key, remoteStack: error.stack, errorName: error.errorName, worker: this.id }) });
-        this.unsent.failed.push({ key, runId, error: { code: error.code, message: error.message, stack: '', errorName: '', taskKey: key, worker: this.id } });
+        const { key, runId, thread, error } = instruction;
+        this.batch.failed({ key, runId, thread, error: new LoomError(error.code, error.message, { taskKey: key, remoteStack: error.stack, errorName: error.errorName, worker: this.id }) });
+        this.unsent.failed.push({ key, runId, thread, error: { code: error.code, message: error.message, stack: '', errorName: '', taskKey: key, worker: this.id } });
         break;
       }
       case 'send-missing':

@@ -157,7 +157,7 @@ export class WorkerModel implements SimulatedWorker {
     if (record.cancelled) return;
     if (outcome === 'failure') {
       const error = { code: 'TASK_FAILED', message: `${record.key} failed`, stack: '', errorName: 'Error', taskKey: record.key, worker: this.id };
-      this.send({ failed: [{ key: record.key, runId: record.runId, error }] });
+      this.send({ failed: [{ key: record.key, runId: record.runId, thread: 1, error }] });
       return;
     }
     this.store.set(record.key, nbytes);
@@ -227,7 +227,7 @@ export class WorkerModel implements SimulatedWorker {
 
   private finishedReport(key: string, runId: number, nbytes: number, sendValue: boolean, durationMs = 0): FinishedTask {
     const value = sendValue && nbytes <= 64 ? valueOf(key) : undefined;
-    return { key, runId, nbytes, codec: 1, durationMs, value };
+    return { key, runId, nbytes, codec: 1, durationMs, thread: 1, value };
   }
 
   private send(part: Partial<WorkerReport>): void {
