@@ -13,6 +13,7 @@
 //         BENCH_DASHBOARD=0 skips it, BENCH_DASHBOARD=only runs nothing else
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, delayed, type Delayed } from '@loom/client';
 import { pythonHas, runPythonReference } from './reference.js';
@@ -209,18 +210,48 @@ async function withViewers<T>(dashboardUrl: string, fn: () => Promise<T>): Promi
   }
 }
 
-/** Map and tree throughput with no viewer and with three, alternating on one cluster; best of each. */
+/** CPU seconds (user + system) a process has used, from /proc (Linux); undefined elsewhere. */
+function processCpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+/** USER_HZ: 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * Map and tree throughput with no viewer and with three, alternating on one cluster; best of each. Throughput on
+ * a small shared machine moves by tens of percent between identical runs, so the scheduler's own CPU time per task
+ * (summed over every run of a mode) is shown beside it: what the open pages cost the scheduler, nearly free of
+ * the noise of other processes.
+ */
 async function measureDashboardLoad(): Promise<void> {
   const best = { none: { map: 0, tree: 0 }, viewers: { map: 0, tree: 0 } };
+  const cpu = { none: { seconds: 0, tasks: 0 }, viewers: { seconds: 0, tasks: 0 } };
   await withCluster(async (client, cluster) => {
     const url = cluster.dashboardUrl;
     if (url === undefined) throw new Error('the cluster serves no dashboard');
     await timeMap(client, WARM_UP_TASKS, -2e6);
+    const schedulerCpu = () => processCpuSeconds(cluster.schedulerPid);
     for (let repeat = 0; repeat < REPEATS; repeat++) {
       // The order alternates, so neither mode always runs on the heels of the other.
       for (const mode of repeat % 2 === 0 ? (['none', 'viewers'] as const) : (['viewers', 'none'] as const)) {
         const base = (repeat + 1) * 1e8 + (mode === 'viewers' ? 5e7 : 0);
-        const run = async () => ({ map: await timeMap(client, MAP_TASKS, base), tree: (await timeTree(client, base)).perSecond });
+        const run = async () => {
+          const before = schedulerCpu();
+          const map = await timeMap(client, MAP_TASKS, base);
+          const tree = await timeTree(client, base);
+          const after = schedulerCpu();
+          if (before !== undefined && after !== undefined) {
+            cpu[mode].seconds += after - before;
+            cpu[mode].tasks += MAP_TASKS + tree.tasks;
+          }
+          return { map, tree: tree.perSecond };
+        };
         const { map, tree } = mode === 'none' ? await run() : await withViewers(url, run);
         best[mode].map = Math.max(best[mode].map, map);
         best[mode].tree = Math.max(best[mode].tree, tree);
@@ -238,6 +269,14 @@ async function measureDashboardLoad(): Promise<void> {
       `${fmt((best.viewers[workload] / best.none[workload]) * 100, 1)} %`,
     ]),
   );
+  if (cpu.none.tasks > 0) {
+    const perTask = (mode: 'none' | 'viewers') => (cpu[mode].seconds / cpu[mode].tasks) * 1e6;
+    printTable(
+      `Scheduler CPU per task, map and tree together (all ${REPEATS} runs of each mode; /proc, 10 ms ticks)`,
+      ['no viewer µs/task', `${DASHBOARD_VIEWERS} streams µs/task`, 'extra'],
+      [[fmt(perTask('none'), 2), fmt(perTask('viewers'), 2), `${fmt((perTask('viewers') / perTask('none') - 1) * 100, 1)} %`]],
+    );
+  }
 }
 
 async function main(): Promise<void> {

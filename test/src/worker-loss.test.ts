@@ -44,6 +44,9 @@ function thousandTaskGraph(salt: number): { graph: Delayed<number>; expected: nu
 
 test('a worker killed with SIGKILL mid-graph: the 1,000-task result is still exactly right', async () => {
   const { cluster, client } = fixture;
+  // The process ids a test (or a benchmark reading /proc) signals: the scheduler's is its own, and alive.
+  assert.ok(cluster.schedulerPid > 0 && !cluster.workers.some((worker) => worker.pid === cluster.schedulerPid));
+  process.kill(cluster.schedulerPid, 0);
   const { graph, expected } = thousandTaskGraph(17);
   const result = graph.compute();
   const tasksHeld = await eventually('work under way', async () => {

@@ -189,6 +189,11 @@ export class LocalCluster {
     return cluster;
   }
 
+  /** The scheduler's process id (to signal it, or to read its CPU time from /proc). */
+  get schedulerPid(): number {
+    return this.#scheduler.pid;
+  }
+
   /** The running workers, in the order they were started. */
   get workers(): readonly LocalWorker[] {
     return this.#workers.map((worker) => worker.info);
