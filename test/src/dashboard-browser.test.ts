@@ -157,6 +157,8 @@ test('the workers, worker and graph pages render', async () => {
   await shot(page, 'workers');
   await page.click('#workers-body tr:first-child a');
   await page.waitForSelector('#worker-tasks tr');
+  const threads = await page.$$eval('#worker-tasks tr td:nth-child(2)', (cells) => (cells as unknown as { textContent: string | null }[]).map((cell) => cell.textContent));
+  assert.ok(threads.some((thread) => thread === '1' || thread === '2') && threads.every((thread) => ['1', '2', '–'].includes(thread ?? '')), `thread column: ${threads.join(' ')}`);
   await page.waitForSelector('#worker-logs li');
   await shot(page, 'worker');
   await page.goto(url('/status'));

@@ -59,7 +59,7 @@ export function renderWorker(main, state, id) {
   main.append(h('p', {}, h('a', { href: '/workers' }, '← Workers')), title, subtitle, stats,
     h('div', { class: 'grid' },
       h('section', { class: 'card' }, h('h2', {}, 'Recent tasks', h('span', { class: 'note' }, 'newest first')),
-        h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Prefix'), h('th', { class: 'num' }, 'Finished'), h('th', { class: 'num' }, 'Duration'), h('th', {}, 'Outcome'))), tasks)),
+        h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Prefix'), h('th', { class: 'num' }, 'Thread'), h('th', { class: 'num' }, 'Finished'), h('th', { class: 'num' }, 'Duration'), h('th', {}, 'Outcome'))), tasks)),
       h('section', { class: 'card' }, h('h2', {}, 'Failures'), failures),
       h('section', { class: 'card wide', id: 'worker-logs-card' }, h('h2', {}, 'Logs', logsNote), logs)));
   let stopped = false;
@@ -77,7 +77,7 @@ export function renderWorker(main, state, id) {
         ['managed', 'Managed', bytes(w.managedBytes), `${count(w.inMemory)} results`],
         ['spilled', 'Spilled', bytes(w.spilledBytes), `${bytes(w.spillWriteBytesTotal)} written, ${bytes(w.spillReadBytesTotal)} read back in all`],
         ['transfers', 'Transfers', bytes(w.transferIncomingBytesTotal), `fetched from peers; ${bytes(w.transferOutgoingBytesTotal)} sent`],
-        ['in-flight', 'In flight', `${bytes(w.transferIncomingBytes)} in`, `${count(w.transferIncomingCalls)} fetches open; ${bytes(w.transferOutgoingBytes)} out in ${count(w.transferOutgoingCalls)}`],
+        ['in-flight', 'In flight', `${bytes(w.transferIncomingBytes)} in`, `${count(w.transferIncomingCalls)} fetches open · ${bytes(w.transferOutgoingBytes)} out to ${count(w.transferOutgoingCalls)} reader${w.transferOutgoingCalls === 1 ? '' : 's'}`],
         ['processing', 'Processing', count(w.processing), w.paused ? 'paused' : 'running'],
       ], ([key]) => key, () => h('div', { class: 'card stat' }, h('div', { class: 'label' }), h('div', { class: 'value' }), h('div', { class: 'sub' })),
       (card, [, label, value, sub]) => {
@@ -85,12 +85,14 @@ export function renderWorker(main, state, id) {
         card.children[1].textContent = value;
         card.children[2].textContent = sub;
       });
-      syncRows(tasks, detail.tasks.slice(-50).reverse(), (task) => String(task.seq), () => h('tr', {}, h('td', {}), h('td', { class: 'num' }), h('td', { class: 'num' }), h('td', {})),
+      syncRows(tasks, detail.tasks.slice(-50).reverse(), (task) => String(task.seq), () => h('tr', {}, h('td', {}), h('td', { class: 'num' }), h('td', { class: 'num' }), h('td', { class: 'num' }), h('td', {})),
         (row, task) => {
           row.children[0].replaceChildren(h('span', { class: 'swatch', style: { display: 'inline-block', width: '10px', height: '10px', borderRadius: '3px', marginRight: '6px', background: colourOf(task.prefix) } }), names.get(task.prefix) ?? task.prefix.slice(0, 12));
-          row.children[1].textContent = new Date(task.stopMs).toLocaleTimeString();
-          row.children[2].textContent = `${(task.stopMs - task.startMs).toFixed(1)} ms`;
-          row.children[3].replaceChildren(task.kind === 'error' ? h('span', { class: 'pill bad' }, 'error') : task.kind === 'compute' ? h('span', { class: 'pill ok' }, 'ok') : h('span', { class: 'pill' }, task.kind));
+          // 0: no task thread (a transfer or spill I/O, or a result the worker already held).
+          row.children[1].textContent = task.thread > 0 ? String(task.thread) : '–';
+          row.children[2].textContent = new Date(task.stopMs).toLocaleTimeString();
+          row.children[3].textContent = `${(task.stopMs - task.startMs).toFixed(1)} ms`;
+          row.children[4].replaceChildren(task.kind === 'error' ? h('span', { class: 'pill bad' }, 'error') : task.kind === 'compute' ? h('span', { class: 'pill ok' }, 'ok') : h('span', { class: 'pill' }, task.kind));
         });
       syncRows(failures, detail.failures.slice().reverse(), (failure) => String(failure.seq), () => h('li', {}, h('span', { class: 'code' }), h('span', { class: 'message' })),
         (item, failure) => {
