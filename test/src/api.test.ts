@@ -96,9 +96,26 @@ test('a task that throws reaches the caller with the remote message, stack and k
     assert.equal(error.taskKey, failing.key);
     assert.equal(error.errorName, 'RangeError');
     assert.match(error.remoteStack ?? '', /explode/);
+    assert.equal(error.remoteCode, undefined, 'a RangeError has no code of its own');
     return true;
   });
   assert.equal(await inc(41).compute(), 42, 'the cluster keeps serving');
+});
+
+test('the code of an error a task throws reaches the caller and its dependents as remoteCode', async () => {
+  const sizeOfMissing = delayed(function sizeOfMissing(path: string): number {
+    const fs = process.getBuiltinModule('node:fs');
+    return fs.statSync(path).size;
+  });
+  const failing = sizeOfMissing('/nonexistent/loom-remote-code-test');
+  for (const value of [failing, inc(failing)]) {
+    await assert.rejects(value.compute(), (error: unknown) => {
+      assert.ok(isLoomError(error, 'TASK_FAILED'));
+      assert.equal(error.remoteCode, 'ENOENT', 'Node\'s errno name, to branch on without parsing the message');
+      assert.equal(error.taskKey, failing.key);
+      return true;
+    });
+  }
 });
 
 test('a function that uses a variable it does not receive fails clearly, naming the variable', () => {

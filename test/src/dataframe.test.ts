@@ -183,6 +183,7 @@ test('a CSV quote never closed fails count() naming the file, line and byte wher
     await assert.rejects(dd.readCsv(join(unclosedDir, '*.csv'), { onBadLines, blocksize: 16 }).count().compute(), (error: unknown) => {
       assert.ok(isLoomError(error), 'a LoomError from the worker');
       assert.match((error as LoomError).message, /open\.csv line 3 \(byte 11\): quoted field never closed/);
+      assert.equal((error as LoomError).remoteCode, 'CSV_BAD_LINE', 'the PartitionError\'s own code');
       return true;
     });
   }

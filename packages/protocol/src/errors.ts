@@ -29,6 +29,8 @@ export interface LoomErrorDetails {
   errorName?: string;
   /** Address of the worker the error happened on. */
   worker?: string;
+  /** The remote error's own `code` when it had a string one: a PartitionError's "CSV_BAD_LINE", Node's "ENOENT". */
+  remoteCode?: string;
 }
 
 export class LoomError extends Error {
@@ -38,6 +40,7 @@ export class LoomError extends Error {
   readonly remoteStack: string | undefined;
   readonly errorName: string | undefined;
   readonly worker: string | undefined;
+  readonly remoteCode: string | undefined;
 
   constructor(code: LoomErrorCode, message: string, details: LoomErrorDetails = {}) {
     super(message);
@@ -46,6 +49,7 @@ export class LoomError extends Error {
     this.remoteStack = details.remoteStack;
     this.errorName = details.errorName;
     this.worker = details.worker;
+    this.remoteCode = details.remoteCode;
     if (details.remoteStack) this.stack = `${this.name} [${code}]: ${message}\n--- remote stack ---\n${details.remoteStack}`;
   }
 }
@@ -71,6 +75,7 @@ export function taskErrorToWire(error: LoomError): loom.v1.ITaskError {
     errorName: error.errorName ?? '',
     taskKey: error.taskKey ?? '',
     worker: error.worker ?? '',
+    remoteCode: error.remoteCode ?? '',
   };
 }
 
@@ -81,6 +86,7 @@ export function taskErrorFromWire(error: loom.v1.ITaskError | null | undefined):
   if (error.stack) details.remoteStack = error.stack;
   if (error.errorName) details.errorName = error.errorName;
   if (error.worker) details.worker = error.worker;
+  if (error.remoteCode) details.remoteCode = error.remoteCode;
   return new LoomError(errorCodeFromWire(error.code), error.message ?? '', details);
 }
 

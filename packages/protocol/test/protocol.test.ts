@@ -27,13 +27,16 @@ test('unserializable arguments fail with a clear error naming the task', () => {
     error instanceof LoomError && error.code === 'SERIALIZATION_FAILED' && error.message.includes("task 'task-1'"));
 });
 
-test('task errors survive the wire with code, stack and key', () => {
-  const original = new LoomError('TASK_FAILED', 'boom', { taskKey: 'inc-1', remoteStack: 'Error: boom\n  at x', errorName: 'RangeError' });
+test('task errors survive the wire with code, stack, key and the remote error\'s own code', () => {
+  const original = new LoomError('TASK_FAILED', 'boom', { taskKey: 'inc-1', remoteStack: 'Error: boom\n  at x', errorName: 'RangeError', remoteCode: 'ERR_OUT_OF_RANGE' });
   const decoded = taskErrorFromWire(pb.TaskError.decode(pb.TaskError.encode(taskErrorToWire(original)).finish()));
   assert.equal(decoded.code, 'TASK_FAILED');
   assert.equal(decoded.taskKey, 'inc-1');
   assert.equal(decoded.errorName, 'RangeError');
+  assert.equal(decoded.remoteCode, 'ERR_OUT_OF_RANGE');
   assert.match(decoded.stack ?? '', /remote stack/);
+  const withoutCode = taskErrorFromWire(pb.TaskError.decode(pb.TaskError.encode(taskErrorToWire(new LoomError('TASK_FAILED', 'x'))).finish()));
+  assert.equal(withoutCode.remoteCode, undefined, 'none stays none, not ""');
 });
 
 test('small JSON-exact values use the JSON codec; everything else stays V8 and round-trips exactly', async () => {

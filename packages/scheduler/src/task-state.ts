@@ -32,6 +32,8 @@ export interface TaskError {
   /** The task whose own failure caused this error. */
   taskKey: string;
   worker: string;
+  /** The thrown error's own string code ("" when it had none), passed through to the client. */
+  remoteCode?: string;
 }
 
 /**

@@ -63,6 +63,7 @@ export function taskErrorFromWire(error: loom.v1.ITaskError | null | undefined, 
     errorName: error?.errorName ?? '',
     taskKey: error?.taskKey || key,
     worker: error?.worker ?? '',
+    remoteCode: error?.remoteCode ?? '',
   };
 }
 
@@ -75,6 +76,7 @@ export function taskErrorToWire(error: TaskError): loom.v1.ITaskError {
     errorName: error.errorName,
     taskKey: error.taskKey,
     worker: error.worker,
+    remoteCode: error.remoteCode ?? '',
   };
 }
 

@@ -6,7 +6,8 @@ import type { FunctionSpec } from './task-types.js';
 
 export function describeTaskFailure(thrown: unknown, taskKey: string, spec: FunctionSpec | undefined): ThreadTaskError {
   if (isLoomError(thrown)) {
-    return { code: thrown.code, message: thrown.message, stack: thrown.remoteStack ?? thrown.stack ?? '', errorName: thrown.errorName ?? '' };
+    const remoteCode = thrown.remoteCode;
+    return { code: thrown.code, message: thrown.message, stack: thrown.remoteStack ?? thrown.stack ?? '', errorName: thrown.errorName ?? '', ...(remoteCode ? { remoteCode } : {}) };
   }
   if (!(thrown instanceof Error)) {
     // `throw 'text'` and friends: no class, no stack, only the value.
@@ -15,6 +16,9 @@ export function describeTaskFailure(thrown: unknown, taskKey: string, spec: Func
   // A subclass that does not set `name` still reports its class (`class HttpError extends Error` → 'HttpError').
   const errorName = thrown.name !== 'Error' ? thrown.name : (thrown.constructor?.name ?? 'Error');
   const stack = thrown.stack ?? '';
+  // What lets a client branch on the failure without parsing its message (a PartitionError's code, Node's errno name).
+  const ownCode = (thrown as { code?: unknown }).code;
+  const remoteCode = typeof ownCode === 'string' && ownCode.length > 0 ? { remoteCode: ownCode.slice(0, 200) } : {};
   const freeVariable = freeVariableOf(thrown, spec);
   if (freeVariable !== undefined && spec) {
     return {
@@ -27,7 +31,7 @@ export function describeTaskFailure(thrown: unknown, taskKey: string, spec: Func
       errorName,
     };
   }
-  return { code: 'TASK_FAILED', message: thrown.message, stack, errorName };
+  return { code: 'TASK_FAILED', message: thrown.message, stack, errorName, ...remoteCode };
 }
 
 /**

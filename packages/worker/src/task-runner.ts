@@ -156,8 +156,9 @@ export class TaskRunner {
         break;
       case 'send-failed': {
         const { key, runId, error } = instruction;
-        const { code, message, stack, errorName, taskKey = key } = error;
-        reporter.failed({ key, runId, thread: instruction.thread, error: new LoomError(code, message, { taskKey, remoteStack: stack, errorName, worker: this.options.address }) });
+        const { code, message, stack, errorName, remoteCode, taskKey = key } = error;
+        const details = { taskKey, remoteStack: stack, errorName, worker: this.options.address, ...(remoteCode ? { remoteCode } : {}) };
+        reporter.failed({ key, runId, thread: instruction.thread, error: new LoomError(code, message, details) });
         break;
       }
       case 'send-missing':

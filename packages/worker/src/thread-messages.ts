@@ -31,6 +31,8 @@ export interface ThreadTaskError {
   message: string;
   stack: string;
   errorName: string;
+  /** The thrown error's own string `code` (LoomErrorDetails.remoteCode), when it had one. */
+  remoteCode?: string;
   /** The step of a fused task that threw (fused-chain.ts); otherwise the task's own key is meant. */
   taskKey?: string;
 }

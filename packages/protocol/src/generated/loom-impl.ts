@@ -81,6 +81,7 @@ export const loom = $root.loom = (() => {
              * @property {string|null} [errorName] TaskError errorName
              * @property {string|null} [taskKey] TaskError taskKey
              * @property {string|null} [worker] TaskError worker
+             * @property {string|null} [remoteCode] TaskError remoteCode
              */
 
             /**
@@ -147,6 +148,14 @@ export const loom = $root.loom = (() => {
             TaskError.prototype.worker = "";
 
             /**
+             * TaskError remoteCode.
+             * @member {string} remoteCode
+             * @memberof loom.v1.TaskError
+             * @instance
+             */
+            TaskError.prototype.remoteCode = "";
+
+            /**
              * Encodes the specified TaskError message. Does not implicitly {@link loom.v1.TaskError.verify|verify} messages.
              * @function encode
              * @memberof loom.v1.TaskError
@@ -174,6 +183,8 @@ export const loom = $root.loom = (() => {
                     w.uint32(42).string(m.taskKey);
                 if (m.worker != null && Object.hasOwnProperty.call(m, "worker"))
                     w.uint32(50).string(m.worker);
+                if (m.remoteCode != null && Object.hasOwnProperty.call(m, "remoteCode"))
+                    w.uint32(58).string(m.remoteCode);
                 return w;
             };
 
@@ -233,6 +244,10 @@ export const loom = $root.loom = (() => {
                         }
                     case 6: {
                             m.worker = r.string();
+                            break;
+                        }
+                    case 7: {
+                            m.remoteCode = r.string();
                             break;
                         }
                     default:

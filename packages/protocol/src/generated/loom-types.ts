@@ -30,6 +30,7 @@ export declare namespace loom {
             errorName?: (string|null);
             taskKey?: (string|null);
             worker?: (string|null);
+            remoteCode?: (string|null);
         }
 
         class TaskError implements ITaskError {
@@ -40,6 +41,7 @@ export declare namespace loom {
             public errorName: string;
             public taskKey: string;
             public worker: string;
+            public remoteCode: string;
             public static encode(m: loom.v1.ITaskError, w?: $protobuf.Writer): $protobuf.Writer;
             public static decode(r: ($protobuf.Reader|Uint8Array), l?: number): loom.v1.TaskError;
             public static getTypeUrl(typeUrlPrefix?: string): string;
