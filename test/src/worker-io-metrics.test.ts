@@ -20,7 +20,14 @@ const checksum = delayed<(blocks: Uint8Array[], extra?: number) => number>({ mod
 const checksumOnRight = delayed<(blocks: Uint8Array[], extra?: number) => number>({ module: OPS, export: 'checksum' }, { resources: { right: 1 } });
 
 // 400 MiB per worker, spilling above 2 % managed (8 MiB): 8 blocks of 3 MiB on each worker spill.
-const fixture = useCluster({ workers: 0, memoryLimit: '400MiB', workerArgs: ['--memory-target', '0.02', '--memory-pause', 'false'], dashboard: { port: 0 } });
+// A frozen worker is kept for 30 s (not 5): the frozen-peer test must not lose it while a busy machine is slow.
+const fixture = useCluster({
+  workers: 0,
+  memoryLimit: '400MiB',
+  workerArgs: ['--memory-target', '0.02', '--memory-pause', 'false'],
+  schedulerArgs: ['--heartbeat-timeout', '30000'],
+  dashboard: { port: 0 },
+});
 
 const BLOCK_KIB = 3 * 1024;
 
