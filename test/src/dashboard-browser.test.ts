@@ -85,8 +85,9 @@ test('the task stream and progress move while a graph runs and reach completion'
   await eventually('240 more tasks in the task stream', async () =>
     Number(await page.getAttribute('#task-stream', 'data-total')) >= tasksBefore + 240 ? true : undefined);
   // One row per worker thread: each task is drawn in the row of the thread that ran it, as its worker reported.
-  const events = (await (await fetch(url(`/api/v1/tasks?after=${newestBefore?.seq ?? 0}&limit=8192`))).json()) as Array<{ worker: string; thread: number; kind: string }>;
+  const events = (await (await fetch(url(`/api/v1/tasks?after=${newestBefore?.seq ?? 0}&limit=8192`))).json()) as Array<{ worker: string; thread: number; kind: string; name: string }>;
   const ran = events.filter((event) => event.kind === 'compute');
+  assert.ok(ran.every((event) => event.name === 'busy'), 'each event names its function');
   assert.ok(ran.length >= 240, `the busy runs are in the task events (${ran.length})`);
   assert.ok(ran.every((event) => event.thread === 1 || event.thread === 2), `threads are 1 or 2: ${[...new Set(ran.map((event) => event.thread))].join(', ')}`);
   const threadsUsed = new Set(ran.map((event) => `${event.worker}/${event.thread}`));

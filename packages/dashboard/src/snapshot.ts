@@ -77,7 +77,10 @@ export interface TaskEvent {
   worker: string;
   /** The worker's task thread, from 1 (one task-stream row each); 0 for transfers and spill I/O (the worker's I/O row). */
   thread: number;
+  /** The task group's id (the function's content hash), or the kind for transfers and spill I/O. */
   prefix: string;
+  /** The function's name, for people and tools (the pages name groups from the snapshot's prefixes). */
+  name: string;
   /** Epoch milliseconds: the report's arrival minus the run time the worker measured (or the span's start). */
   startMs: number;
   stopMs: number;

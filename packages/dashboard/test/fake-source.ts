@@ -52,7 +52,7 @@ export class FakeSource implements DashboardSource {
 
   addEvent(worker = 'w1'): void {
     const seq = this.events.length + 1;
-    this.events.push({ seq, worker, thread: 1, prefix: 'p', startMs: Date.now() - 5, stopMs: Date.now(), kind: 'compute' });
+    this.events.push({ seq, worker, thread: 1, prefix: 'p', name: 'p', startMs: Date.now() - 5, stopMs: Date.now(), kind: 'compute' });
     this.finished += 1;
   }
 }

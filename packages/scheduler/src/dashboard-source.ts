@@ -132,6 +132,7 @@ export class SchedulerDashboardSource implements DashboardSource {
       thread: event.thread,
       // Transfers and spill I/O belong to no task: their kind stands in for the prefix (and its colour).
       prefix: event.prefix?.functionId ?? event.kind,
+      name: event.prefix?.name ?? event.kind,
       startMs: event.startMs,
       stopMs: event.stopMs,
       kind: event.kind,
