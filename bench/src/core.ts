@@ -13,9 +13,9 @@
 //         BENCH_DASHBOARD=0 skips it, BENCH_DASHBOARD=only runs nothing else
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, delayed, type Delayed } from '@loom/client';
+import { processCpuSeconds } from './process-cpu.js';
 import { pythonHas, runPythonReference } from './reference.js';
 import { fmt, printTable } from './table.js';
 
@@ -209,19 +209,6 @@ async function withViewers<T>(dashboardUrl: string, fn: () => Promise<T>): Promi
     await once(viewers, 'exit');
   }
 }
-
-/** CPU seconds (user + system) a process has used, from /proc (Linux); undefined elsewhere. */
-function processCpuSeconds(pid: number): number | undefined {
-  try {
-    // Fields after the command name (which may hold spaces, so split after its closing parenthesis).
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
-}
-/** USER_HZ: 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
 
 /**
  * Map and tree throughput with no viewer and with three, alternating on one cluster; best of each. Throughput on

@@ -14,6 +14,7 @@ import autocannon from 'autocannon';
 import { fleetForecast, fleetStore, GROUP } from './serve-fleet.js';
 import { startCeiling } from './serve-ceiling.js';
 import { canPin, pin } from './cpu-pinning.js';
+import { processCpuSeconds } from './process-cpu.js';
 import { fmt, printTable } from './table.js';
 
 const log = (message: string) => process.stderr.write(`[bench:serve] ${message}\n`);
@@ -37,9 +38,13 @@ interface Run {
   p50: number;
   p99: number;
   failures: number;
+  /** Requests answered, and the server's CPU seconds over the run (undefined where /proc is unreadable). */
+  requests: number;
+  serverCpuSeconds: number | undefined;
 }
 
-async function load(url: string, body: string, rate?: number, seconds = SECONDS): Promise<Run> {
+async function load(url: string, body: string, serverPid: number | undefined, rate?: number, seconds = SECONDS): Promise<Run> {
+  const cpuBefore = processCpuSeconds(serverPid);
   const result = await autocannon({
     url,
     method: 'POST',
@@ -49,7 +54,15 @@ async function load(url: string, body: string, rate?: number, seconds = SECONDS)
     duration: seconds,
     ...(rate === undefined ? {} : { overallRate: Math.max(1, Math.round(rate)) }),
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, failures: result.errors + result.timeouts + result.non2xx };
+  const cpuAfter = processCpuSeconds(serverPid);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    failures: result.errors + result.timeouts + result.non2xx,
+    requests: result.requests.total,
+    serverCpuSeconds: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+  };
 }
 
 function inferBody(ids: number[], row: number[]): string {
@@ -61,7 +74,7 @@ function inferBody(ids: number[], row: number[]): string {
   });
 }
 
-async function startLoom(storeDir: string): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startLoom(storeDir: string): Promise<{ url: string; pid: number | undefined; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [LOOM, 'serve', '--store', storeDir, '--port', '0', '--max-memory', '4GiB'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOOM_LOG_LEVEL: 'warn' } });
   pin(child.pid, SERVER_CPU);
   const url = await new Promise<string>((resolve, reject) => {
@@ -73,7 +86,7 @@ async function startLoom(storeDir: string): Promise<{ url: string; stop: () => P
     });
     child.once('exit', (code) => reject(new Error(`loom serve exited with ${String(code)}: ${out}`)));
   });
-  return { url, stop: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+  return { url, pid: child.pid, stop: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
 }
 
 async function main(): Promise<void> {
@@ -119,15 +132,15 @@ async function main(): Promise<void> {
     // Saturation runs go round by round, each round Loom then the ceiling, so a slow spell of this shared
     // machine falls on both rather than on whichever ran in it.
     const scenarios = [
-      { name: 'loom serve, 1 model', url: inferUrl, body: inferBody(single, row) },
-      { name: 'loom serve, 100 models', url: inferUrl, body: inferBody(hundred, row) },
-      { name: 'bare node:http (ceiling)', url: ceiling.url, body: inferBody(single, row) },
+      { name: 'loom serve, 1 model', url: inferUrl, body: inferBody(single, row), pid: loom.pid },
+      { name: 'loom serve, 100 models', url: inferUrl, body: inferBody(hundred, row), pid: loom.pid },
+      { name: 'bare node:http (ceiling)', url: ceiling.url, body: inferBody(single, row), pid: ceiling.pid },
     ];
-    for (const scenario of scenarios) await load(scenario.url, scenario.body, undefined, Math.min(2, SECONDS)); // warm-up (JIT, connections), not counted
+    for (const scenario of scenarios) await load(scenario.url, scenario.body, scenario.pid, undefined, Math.min(2, SECONDS)); // warm-up (JIT, connections), not counted
     const saturated = scenarios.map((): Run[] => []);
     for (let round = 0; round < ROUNDS; round++) {
       for (const [i, scenario] of scenarios.entries()) {
-        const run = await load(scenario.url, scenario.body);
+        const run = await load(scenario.url, scenario.body, scenario.pid);
         saturated[i]!.push(run);
         log(`round ${round + 1}: ${scenario.name} ${run.rps.toFixed(0)} req/s saturated`);
       }
@@ -137,7 +150,7 @@ async function main(): Promise<void> {
     for (const [i, scenario] of scenarios.entries()) {
       // Half of Loom's own saturation rate; the ceiling is held to the single-model rate, to compare latency.
       const offered = (i === 2 ? best[0]! : best[i]!).rps / 2;
-      const fixed = await load(scenario.url, scenario.body, offered);
+      const fixed = await load(scenario.url, scenario.body, scenario.pid, offered);
       log(`${scenario.name}: p99 ${fixed.p99} ms at ${offered.toFixed(0)} req/s`);
       const top = best[i]!;
       const failures = saturated[i]!.reduce((sum, run) => sum + run.failures, fixed.failures);
@@ -150,6 +163,17 @@ async function main(): Promise<void> {
     );
     const share = (loom: Run, bare: Run): string => `${((100 * loom.rps) / bare.rps).toFixed(0)} %`;
     console.log(`\nsingle-model infer: ${share(best[0]!, best[2]!)} of the bare server's requests/s, best against best (first rounds: ${share(saturated[0]![0]!, saturated[2]![0]!)}) (target >= 50 %)`);
+    // The server's own CPU per answer over every saturated round: steadier than requests/s on a shared machine,
+    // where a slow spell of the load generator's CPU moves both systems' rates.
+    const cpuPerRequest = saturated.map((runs) => {
+      const seconds = runs.reduce((sum, run) => (sum === undefined || run.serverCpuSeconds === undefined ? undefined : sum + run.serverCpuSeconds), 0 as number | undefined);
+      const requests = runs.reduce((sum, run) => sum + run.requests, 0);
+      return seconds === undefined || requests === 0 ? undefined : (seconds / requests) * 1e6;
+    });
+    if (cpuPerRequest.every((value) => value !== undefined)) {
+      const [single1, hundred100, bare] = cpuPerRequest as [number, number, number];
+      console.log(`server CPU per request over the saturated rounds: loom serve ${fmt(single1, 1)} µs (1 model), ${fmt(hundred100, 1)} µs (100 models); bare ${fmt(bare, 1)} µs; by CPU, single-model infer runs at ${fmt((100 * bare) / single1, 0)} % of the bare server's rate`);
+    }
     console.log(`cold load of ${MODELS.toLocaleString('en')} models: ${coldLoad.toFixed(3)} s as the server's first readiness request; ${(inProcess[1] as number).toFixed(3)} s in process (median of 3) (target < 1 s)`);
     console.log(`p99 at half saturation: the second p99 column (target < 5 ms; autocannon reports whole milliseconds). Command: npm run bench:serve`);
   } finally {
