@@ -33,7 +33,7 @@ import { SchedulerState } from './scheduler-state.js';
 import type { FunctionDefinition } from './task-state.js';
 import { stimuliFromWorkerReport, type Instruction, type NewTask, type StimulusEvent } from './stimuli.js';
 import {
-  ioTotalsFromWire, NO_IO, recordWorkerActivity, thresholdsFromWire, WorkerLogs, type WorkerIoTotals, type WorkerTelemetry, type WorkerThresholds,
+  ioFromWire, NO_IO, recordWorkerActivity, thresholdsFromWire, WorkerLogs, type WorkerIo, type WorkerTelemetry, type WorkerThresholds,
 } from './worker-telemetry.js';
 import {
   computeTaskToWire,
@@ -79,7 +79,7 @@ class WorkerLink implements WorkerTelemetry {
   readonly knownFunctions = new Set<string>();
   readonly outbox = new Outbox<loom.v1.ISchedulerToWorker>();
   lastSeen = Date.now();
-  io: WorkerIoTotals = NO_IO;
+  io: WorkerIo = NO_IO;
   readonly logs = new WorkerLogs();
   constructor(
     readonly id: string,
@@ -345,7 +345,7 @@ export class SchedulerServer implements SchedulerHandle {
   private onWorkerMessage(link: WorkerLink, message: loom.v1.WorkerToScheduler): void {
     link.lastSeen = Date.now();
     if (message.metrics) {
-      link.io = ioTotalsFromWire(message.metrics);
+      link.io = ioFromWire(message.metrics);
       recordWorkerActivity(this.state.activity, link.id, message.metrics, link.lastSeen);
       link.logs.record(message.metrics, link.lastSeen);
     }

@@ -15,7 +15,7 @@ export interface WorkerThresholds {
 }
 
 /** Byte totals since the worker started, and the transfers open at its last heartbeat. */
-export interface WorkerIoTotals {
+export interface WorkerIo {
   spillWriteBytesTotal: number;
   spillReadBytesTotal: number;
   transferIncomingBytesTotal: number;
@@ -33,11 +33,11 @@ export interface WorkerTelemetry {
   lastSeen: number;
   /** Undefined for a worker that did not say (an older one): the defaults apply. */
   thresholds: WorkerThresholds | undefined;
-  io: WorkerIoTotals;
+  io: WorkerIo;
   logs: WorkerLogs;
 }
 
-export const NO_IO: Readonly<WorkerIoTotals> = Object.freeze({
+export const NO_IO: Readonly<WorkerIo> = Object.freeze({
   spillWriteBytesTotal: 0,
   spillReadBytesTotal: 0,
   transferIncomingBytesTotal: 0,
@@ -54,7 +54,7 @@ export function thresholdsFromWire(wire: loom.v1.IMemoryThresholds | null | unde
   return { target: fraction(wire.target), spill: fraction(wire.spill), pause: fraction(wire.pause), terminate: fraction(wire.terminate) };
 }
 
-export function ioTotalsFromWire(metrics: loom.v1.IWorkerMetrics): WorkerIoTotals {
+export function ioFromWire(metrics: loom.v1.IWorkerMetrics): WorkerIo {
   return {
     spillWriteBytesTotal: metrics.spillWriteBytesTotal ?? 0,
     spillReadBytesTotal: metrics.spillReadBytesTotal ?? 0,
