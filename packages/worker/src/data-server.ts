@@ -129,7 +129,6 @@ async function serveGetData(call: GetDataCall, options: DataServerOptions): Prom
 }
 
 /** Streams each key asked for, in order; ends the stream unless the reader cancelled it. */
-
 async function sendValues(call: GetDataCall, options: DataServerOptions, writer: ChunkWriter, chunkBytes: number, gauges: TransfersInFlight | undefined): Promise<void> {
   for (const key of call.request.keys ?? []) {
     if (writer.cancelled) return;

@@ -42,7 +42,6 @@ export interface PeerFetcherOptions {
 interface PendingKey {
   key: string;
   holders: readonly string[];
-  nbytes: number;
   next: number;
   failedHolders: string[];
   resolve: (outcome: FetchOutcome) => void;
@@ -65,7 +64,7 @@ export class PeerFetcher implements InputFetcher {
     if (existing) return existing.promise;
     let resolve!: (outcome: FetchOutcome) => void;
     const promise = new Promise<FetchOutcome>((r) => (resolve = r));
-    const pending: PendingKey = { key, holders, nbytes, next: 0, failedHolders: [], resolve, promise };
+    const pending: PendingKey = { key, holders, next: 0, failedHolders: [], resolve, promise };
     this.inflight.set(key, pending);
     const gauges = this.options.activity?.inFlight;
     if (gauges) {
