@@ -10,6 +10,11 @@ export const LOG_LEVEL_ENV = 'LOOM_LOG_LEVEL';
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** A pino level number as pino names it ('warn' for 40), or the number as text for a level pino does not name. */
+export function logLevelName(level: number): string {
+  return pino.levels.labels[level] ?? String(level);
+}
+
 const SERVICE_ROLES: ReadonlySet<string> = new Set(['scheduler', 'worker', 'nanny']);
 
 /** Receives every JSON line the logger writes to stderr (a worker keeps its recent ones for the dashboard). */

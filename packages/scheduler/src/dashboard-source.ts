@@ -4,7 +4,6 @@
 import type {
   DashboardSource,
   DashboardSnapshot,
-  LogLevelName,
   MemoryThresholds,
   PrefixView,
   SnapshotLimits,
@@ -14,6 +13,7 @@ import type {
   WorkerLogsView,
   WorkerView,
 } from '@loom/dashboard';
+import { logLevelName } from '@loom/protocol';
 import type { SchedulerState } from './scheduler-state.js';
 import type { TaskPrefix } from './task-state.js';
 import { NO_IO, type WorkerTelemetry } from './worker-telemetry.js';
@@ -155,14 +155,11 @@ export class SchedulerDashboardSource implements DashboardSource {
     const logs = this.telemetry(workerId)?.logs;
     if (logs === undefined) return { lines: [], dropped: 0 };
     return {
-      lines: logs.lines().map(({ seq, timeMs, level, msg, fields }) => ({ seq, timeMs, level: LEVEL_NAMES.get(level) ?? String(level), msg, fields })),
+      lines: logs.lines().map(({ seq, timeMs, level, msg, fields }) => ({ seq, timeMs, level: logLevelName(level), msg, fields })),
       dropped: logs.droppedTotal,
     };
   }
 }
-
-/** pino's level numbers, as its names. */
-const LEVEL_NAMES: ReadonlyMap<number, LogLevelName> = new Map([[10, 'trace'], [20, 'debug'], [30, 'info'], [40, 'warn'], [50, 'error'], [60, 'fatal']]);
 
 function liveCount(prefix: TaskPrefix): number {
   return prefix.states.released + prefix.states.waiting + prefix.states.queued + prefix.states['no-worker'] + prefix.states.processing + prefix.states.memory + prefix.states.erred;
