@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client, credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import { grpcOptions, schedulerService, type loom } from '@loom/protocol';
+import { eventually } from '@loom/testing';
 import { SchedulerDashboardSource, SchedulerServer } from '../src/index.js';
 import { WorkerLogs } from '../src/worker-telemetry.js';
 
@@ -42,15 +43,8 @@ function workerStream(grpc: Client): ClientDuplexStream<loom.v1.IWorkerToSchedul
   return stream;
 }
 
-async function until<T>(what: string, check: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+
+const until = <T>(what: string, check: () => T | undefined): Promise<T> => eventually(what, check, 10_000, 20);
 
 test('each worker\'s lines stay with it, reach the dashboard source by level name, and go when the worker leaves', async (t) => {
   const scheduler = await new SchedulerServer({ host: '127.0.0.1', port: 0, validate: true }).start();

@@ -3,3 +3,4 @@
 export { Random, seededRandom } from './random.js';
 export { parsePrometheusText, type PrometheusFamily, type PrometheusSample } from './prometheus-text.js';
 export { freePort } from './free-port.js';
+export { eventually } from './eventually.js';

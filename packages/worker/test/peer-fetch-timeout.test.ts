@@ -7,6 +7,7 @@ import { Client, credentials, Server, ServerCredentials } from '@grpc/grpc-js';
 import { grpcOptions, grpcServerOptions, silentLogger, workerService } from '@loom/protocol';
 import { getData, PeerFetcher } from '../src/peer-fetch.js';
 import { WorkerActivity } from '../src/worker-activity.js';
+import { until } from './helpers.js';
 
 test('a GetData call that receives nothing is abandoned after the idle timeout', async () => {
   const server = new Server(grpcServerOptions());
@@ -43,22 +44,14 @@ test('a fetch waiting on a peer shows in the in-flight gauges until it ends', as
     const outcomes = [fetcher.fetch('a', [`127.0.0.1:${port}`], 3_000), fetcher.fetch('b', [`127.0.0.1:${port}`], 500)];
     // The same key asked for again joins the fetch under way: counted once.
     outcomes.push(fetcher.fetch('a', [`127.0.0.1:${port}`], 3_000));
-    await until(() => activity.inFlight.transferIncomingCalls === 1);
+    await until(() => activity.inFlight.transferIncomingCalls === 1, 'the call to the peer');
     assert.deepEqual(activity.inFlight, { transferIncomingCalls: 1, transferIncomingBytes: 3_500, transferOutgoingCalls: 0, transferOutgoingBytes: 0 }, 'one call to the peer, for both keys');
     fetcher.close();
     assert.ok((await Promise.all(outcomes)).every((outcome) => !outcome.ok));
-    await until(() => activity.inFlight.transferIncomingCalls === 0);
+    await until(() => activity.inFlight.transferIncomingCalls === 0, 'the call cancelled');
     assert.deepEqual(activity.inFlight, { transferIncomingCalls: 0, transferIncomingBytes: 0, transferOutgoingCalls: 0, transferOutgoingBytes: 0 });
   } finally {
     fetcher.close();
     server.forceShutdown();
   }
 });
-
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
