@@ -55,8 +55,11 @@ test('a task running past the terminate threshold: the nanny kills and restarts 
   await eventually('both workers back', async () => ((await client.schedulerInfo()).workers.length === 2 ? true : undefined));
 });
 
-test('the nanny starts its worker with a fixed malloc mmap threshold and huge pages for large buffers', () => {
+test('the nanny starts its worker with a fixed malloc mmap threshold, huge pages for large buffers and single-threaded GC', () => {
   for (const worker of fixture.cluster.workers) {
+    const commandLine = readFileSync(`/proc/${worker.pid}/cmdline`, 'latin1').split('\0');
+    assert.ok(commandLine.includes('--single-threaded-gc'), `worker ${worker.name} runs with single-threaded GC: ${commandLine.join(' ')}`);
+    assert.ok(commandLine.indexOf('--single-threaded-gc') < commandLine.findIndex((part) => part.endsWith('main.js')), 'as a flag of node, before the script');
     const environment = readFileSync(`/proc/${worker.pid}/environ`, 'latin1').split('\0');
     assert.ok(environment.includes('MALLOC_MMAP_THRESHOLD_=131072'), `worker ${worker.name}'s environment sets the threshold`);
     assert.ok(environment.includes('GLIBC_TUNABLES=glibc.malloc.hugetlb=1'), `worker ${worker.name}'s environment asks for huge pages`);

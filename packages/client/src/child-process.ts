@@ -12,6 +12,8 @@ export interface LaunchOptions {
   label: string;
   /** The script node runs. */
   entry: string;
+  /** Flags for node itself (V8's among them), before the script. */
+  nodeFlags?: readonly string[];
   args: string[];
   env: NodeJS.ProcessEnv;
   readyTimeoutMs: number;
@@ -58,7 +60,7 @@ export class LoomProcess {
 
   /** Starts the process and resolves with its ready announcement; kills it and rejects if it is not ready in time. */
   static async launch(options: LaunchOptions): Promise<{ process: LoomProcess; ready: Record<string, unknown> }> {
-    const child = spawn(process.execPath, [options.entry, ...options.args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), options.entry, ...options.args], { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     installExitHook();
     const launched = new LoomProcess(options.label, child);
     live.add(launched);

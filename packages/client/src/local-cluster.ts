@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { LOG_LEVEL_ENV, LOG_LEVELS, LoomError, TOKEN_ENV, type LogLevel } from '@loom/protocol';
 import { withWorkerMallocSettings } from '@loom/worker/malloc-env';
+import { workerV8Flags } from '@loom/worker/v8-flags';
 import { LoomProcess, killPid, type ExitStatus } from './child-process.js';
 import { Client } from './client.js';
 import { EmbeddedRedis } from './embedded-redis.js';
@@ -220,6 +221,7 @@ export class LocalCluster {
       entry: entryPoint('@loom/worker/main'),
       args,
       // A nanny gives its worker these itself; a worker without one must start with them.
+      nodeFlags: nanny ? [] : workerV8Flags(this.#env),
       env: nanny ? this.#env : withWorkerMallocSettings(this.#env),
       readyTimeoutMs: defaults.readyTimeoutMs ?? 30_000,
     });

@@ -14,6 +14,7 @@ import type { WorkerOptions } from './worker.js';
 import { memoryThresholds } from './worker.js';
 import { withWorkerMallocSettings } from './malloc-env.js';
 import { processMemory } from './process-memory.js';
+import { workerV8Flags } from './v8-flags.js';
 
 export const NANNY_PID_ENV = 'LOOM_NANNY_PID';
 
@@ -60,7 +61,7 @@ export async function runNanny(argv: string[], options: WorkerOptions): Promise<
   process.on('SIGTERM', onSignal);
 
   const start = (): void => {
-    const worker = spawn(process.execPath, [WORKER_MAIN, ...childArgs], {
+    const worker = spawn(process.execPath, [...workerV8Flags(), WORKER_MAIN, ...childArgs], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: withWorkerMallocSettings({ ...process.env, [NANNY_PID_ENV]: String(process.pid) }),
     });

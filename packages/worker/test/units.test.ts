@@ -1,5 +1,5 @@
 // The worker's small pure parts: fused chains, compiling shipped source, describing failures, the allocator
-// settings. The task rules are in worker-state.test.ts (the state machine) and task-runner.test.ts (its shell).
+// and V8 settings. The task rules are in worker-state.test.ts (the state machine) and task-runner.test.ts (its shell).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeTaskArgs, isLoomError, type FusedStep } from '@loom/protocol';
@@ -7,6 +7,7 @@ import { compileSource } from '../src/function-loader.js';
 import { chainFunction, failingStep, type ChainParts } from '../src/fused-chain.js';
 import { describeTaskFailure } from '../src/task-failure.js';
 import { withWorkerMallocSettings } from '../src/malloc-env.js';
+import { workerV8Flags } from '../src/v8-flags.js';
 import type { FunctionSpec, TaskFunction } from '../src/task-types.js';
 
 describe('fused chains', () => {
@@ -96,4 +97,13 @@ test('worker allocator settings are added, and a setting already in the environm
   assert.equal(added['PATH'], '/bin');
   const optedOut = withWorkerMallocSettings({ GLIBC_TUNABLES: '' });
   assert.equal(optedOut['GLIBC_TUNABLES'], '');
+});
+
+test('worker V8 flags: single-threaded GC by default; LOOM_WORKER_V8_FLAGS replaces the list, empty for none', () => {
+  assert.deepEqual(workerV8Flags({}), ['--single-threaded-gc']);
+  assert.deepEqual(workerV8Flags({ LOOM_WORKER_V8_FLAGS: '  --max-semi-space-size=16\t--no-concurrent-marking ' }), ['--max-semi-space-size=16', '--no-concurrent-marking']);
+  assert.deepEqual(workerV8Flags({ LOOM_WORKER_V8_FLAGS: '' }), []);
+  // Each call is a fresh list: a caller that appends to it changes no later worker's flags.
+  workerV8Flags({}).push('--oops');
+  assert.deepEqual(workerV8Flags({}), ['--single-threaded-gc']);
 });
