@@ -67,7 +67,27 @@ export class LagRegression {
       m[j] = window / nobs;
       if (j < p) window += c[p - 1 - j]! - c[n - 1 - j]!;
     }
-    for (let j = 0; j < k; j++) {
+    // Four lags per pass: four independent sums, where one sum per pass waits on its own previous addition
+    // every step (an AR(8) fit spent about a third of its time here).
+    let j = 0;
+    for (; j + 4 <= k; j += 4) {
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let t = p; t < n; t++) {
+        const v = c[t]!;
+        s0 += v * c[t - j]!;
+        s1 += v * c[t - j - 1]!;
+        s2 += v * c[t - j - 2]!;
+        s3 += v * c[t - j - 3]!;
+      }
+      g[j] = s0;
+      g[j + 1] = s1;
+      g[j + 2] = s2;
+      g[j + 3] = s3;
+    }
+    for (; j < k; j++) {
       let sum = 0;
       for (let t = p; t < n; t++) sum += c[t]! * c[t - j]!;
       g[j] = sum;
