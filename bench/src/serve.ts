@@ -8,6 +8,7 @@
 // each), BENCH_SERVE_CONNECTIONS (10), BENCH_SERVE_POINTS (values per row, 24), BENCH_SERVE_DATA_DIR
 // (bench/.data/serve).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -86,7 +87,21 @@ async function startLoom(storeDir: string): Promise<{ url: string; pid: number |
     });
     child.once('exit', (code) => reject(new Error(`loom serve exited with ${String(code)}: ${out}`)));
   });
-  return { url, pid: child.pid, stop: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+  // `loom serve` started without its V8 flags runs itself again under them: the server is then that child.
+  const server = servingProcess(child.pid);
+  pin(server, SERVER_CPU);
+  return { url, pid: server, stop: () => new Promise((resolve) => { child.once('exit', () => resolve()); child.kill('SIGTERM'); }) };
+}
+
+/** The process that serves: `pid`'s only child when it has one (a re-run under flags), else `pid` itself. */
+function servingProcess(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    return children.length === 1 ? Number(children[0]) : pid;
+  } catch {
+    return pid;
+  }
 }
 
 async function main(): Promise<void> {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `loom` command: one binary for every role. Each subcommand hands its arguments to the role's own runner.
+import { rerunWithFlags, runningWithFlags } from '@loom/protocol';
 import { runScheduler, SCHEDULER_USAGE } from '@loom/scheduler';
 import { runWorker, USAGE as WORKER_USAGE } from '@loom/worker';
 
@@ -37,7 +38,9 @@ async function main(argv: string[]): Promise<void> {
       return runJobsCli(rest);
     }
     case 'serve': {
-      const { runServeCli } = await import('@loom/serve');
+      const { runServeCli, serveV8Flags } = await import('@loom/serve');
+      const flags = serveV8Flags();
+      if (!runningWithFlags(flags)) return rerunWithFlags(flags);
       return runServeCli(rest);
     }
     case undefined:

@@ -16,4 +16,5 @@ export { Outbox } from './outbox.js';
 export { encodedSizeBound, taskFinishedSizeBound } from './wire-size.js';
 export { createLogger, LOG_LEVEL_ENV, LOG_LEVELS, logLevelName, type LogLevel, type Logger, type LoggerOptions, type LogTee } from './logger.js';
 export { SERVER_FLAGS, tlsFromFlags } from './cli-flags.js';
+export { nodeFlagsFromEnv, rerunWithFlags, runningWithFlags } from './node-flags.js';
 export { LoopbackStream, WARMUP_ENV, nextTurn, silentLogger, warmUpEnabled } from './warm-up.js';

@@ -12,8 +12,9 @@
 // Collection pauses get longer, which a batch worker does not notice; its main thread's heap is small.
 //
 // `LOOM_WORKER_V8_FLAGS` replaces the list (whitespace-separated; empty for V8's defaults). V8 reads these
-// when the process starts, so they go on the command line of the process we spawn (Node does not accept
-// most V8 flags in NODE_OPTIONS, nor per worker thread).
+// when the process starts, so they go on the command line of the process we spawn (see @loom/protocol's
+// node-flags.ts).
+import { nodeFlagsFromEnv } from '@loom/protocol';
 
 export const WORKER_V8_FLAGS_ENV = 'LOOM_WORKER_V8_FLAGS';
 
@@ -21,7 +22,5 @@ const DEFAULT_WORKER_V8_FLAGS: readonly string[] = ['--single-threaded-gc'];
 
 /** The flags a worker process is started with, read from `env` (the spawning process's by default). */
 export function workerV8Flags(env: NodeJS.ProcessEnv = process.env): string[] {
-  const given = env[WORKER_V8_FLAGS_ENV];
-  if (given === undefined) return [...DEFAULT_WORKER_V8_FLAGS];
-  return given.split(/\s+/).filter((flag) => flag.length > 0);
+  return nodeFlagsFromEnv(env, WORKER_V8_FLAGS_ENV, DEFAULT_WORKER_V8_FLAGS);
 }
