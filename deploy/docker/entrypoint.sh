@@ -69,4 +69,10 @@ case "${1:-}" in
     [ "${2:-}" = runner ] && ensure_model_store
     ;;
 esac
+if [ "${1:-}" = serve ]; then
+  # loom serve's V8 flags (packages/serve/src/serve-v8-flags.ts) on this node itself, so it need not run itself
+  # again as a second process; an empty LOOM_SERVE_V8_FLAGS means V8's defaults.
+  # shellcheck disable=SC2086 # one word per flag
+  exec node ${LOOM_SERVE_V8_FLAGS---single-threaded-gc} "$main" "$@"
+fi
 exec node "$main" "$@"
