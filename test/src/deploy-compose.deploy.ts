@@ -239,6 +239,17 @@ test('trainMany from this host into the model-store volume, then REST inference 
   }
 });
 
+test('the serve container runs loom serve as its one process, with its V8 flags; workers run with theirs under the nanny', () => {
+  const [server] = containers('serve');
+  const serving = podman(['exec', server!, 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline; echo; cat /proc/1/task/1/children']).split('\n');
+  assert.match(serving[0] ?? '', /^node --single-threaded-gc \S+main\.js serve /, `PID 1 of ${server}: ${serving[0]}`);
+  assert.equal((serving[1] ?? '').trim(), '', 'no second server process');
+  for (const worker of containers('worker')) {
+    const line = podman(['exec', worker, 'sh', '-c', 'child=$(cut -d" " -f1 /proc/1/task/1/children); tr "\\0" " " < /proc/$child/cmdline']);
+    assert.match(line, /--single-threaded-gc \S+main\.js /, `the worker under the nanny in ${worker}: ${line}`);
+  }
+});
+
 test('a worker container killed in the middle of a graph: the result is still exact', async () => {
   const { graph, expected } = thousandTaskGraph(11);
   const result = graph.compute();
