@@ -44,6 +44,7 @@ ensure_model_store() {
 }
 
 main=/app/dist/src/main.js
+node_flags=
 case "${1:-}" in
   scheduler | worker | jobs | serve | models | help | -* | '') ;;
   # Anything else is a command to run as it is (`docker run loom sh`), as official images do.
@@ -64,15 +65,13 @@ case "${1:-}" in
     ;;
   serve)
     ensure_model_store
+    # loom serve's V8 flags (packages/serve/src/serve-v8-flags.ts) on this node itself, so it need not run itself
+    # again as a second process; an empty LOOM_SERVE_V8_FLAGS means V8's defaults.
+    node_flags=${LOOM_SERVE_V8_FLAGS---single-threaded-gc}
     ;;
   jobs)
     [ "${2:-}" = runner ] && ensure_model_store
     ;;
 esac
-if [ "${1:-}" = serve ]; then
-  # loom serve's V8 flags (packages/serve/src/serve-v8-flags.ts) on this node itself, so it need not run itself
-  # again as a second process; an empty LOOM_SERVE_V8_FLAGS means V8's defaults.
-  # shellcheck disable=SC2086 # one word per flag
-  exec node ${LOOM_SERVE_V8_FLAGS---single-threaded-gc} "$main" "$@"
-fi
-exec node "$main" "$@"
+# shellcheck disable=SC2086 # one word per flag
+exec node ${node_flags:-} "$main" "$@"

@@ -43,7 +43,6 @@ function workerStream(grpc: Client): ClientDuplexStream<loom.v1.IWorkerToSchedul
   return stream;
 }
 
-
 const until = <T>(what: string, check: () => T | undefined): Promise<T> => eventually(what, check, 10_000, 20);
 
 test('each worker\'s lines stay with it, reach the dashboard source by level name, and go when the worker leaves', async (t) => {
