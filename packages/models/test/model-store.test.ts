@@ -2,7 +2,7 @@
 // corruption found and named, and the errors of a store used wrongly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isModelStoreError, ModelStore, type ModelRecord, type ModelStoreErrorCode } from '../src/index.js';
 import { tempDir } from './store-helpers.js';
@@ -81,6 +81,23 @@ test('params of different lengths become a List column; small parts spread a ver
   for (const record of written) assertSameModel(group.get(record.id), record);
   assert.deepEqual(group.at(29).id, written[29]?.id);
   assert.throws(() => group.at(30), RangeError);
+});
+
+test('a staged batch of thousands of models becomes a part as it is; small batches are packed together', async () => {
+  const store = await freshStore();
+  const writer = await store.writer('linked');
+  const big = records(0, 5000);
+  const small = [records(5000, 5010), records(5010, 5030)];
+  await writer.writeBatch('a-big', big);
+  await writer.writeBatch('b-small', small[0] as ModelRecord[]);
+  await writer.writeBatch('c-small', small[1] as ModelRecord[]);
+  const manifest = await writer.publish();
+  assert.deepEqual(manifest.files.map((f) => f.rows), [5000, 30]);
+  const dir = join(store.dir, 'groups', 'linked', 'versions', '000001');
+  // Linked from the stage, which is gone now: the part is the only name of its file.
+  assert.equal(statSync(join(dir, 'part-00000.arrow')).nlink, 1);
+  const group = await store.open('linked');
+  for (const record of [...big, ...(small.flat() as ModelRecord[])]) assertSameModel(group.get(record.id), record);
 });
 
 test('versions: a new version carries unchanged models forward; staged models win; except drops', async () => {

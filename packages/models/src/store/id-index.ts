@@ -67,6 +67,22 @@ export class IdIndex {
     }
   }
 
+  /** Whether cell `local` of `column` (of any file) is an id of the index: bytes compared, no string made. */
+  hasCell(column: Utf8Column, local: number): boolean {
+    const bytes = column.bytes;
+    const start = column.start(local);
+    const end = column.end(local);
+    let slot = hashBytes(bytes, start, end) & this.#mask;
+    for (;;) {
+      const entry = this.#slots[slot] as number;
+      if (entry === 0) return false;
+      const [other, otherLocal] = this.#locate(entry - 1);
+      const otherStart = other.start(otherLocal);
+      if (other.end(otherLocal) - otherStart === end - start && other.bytes.compare(bytes, start, end, otherStart, other.end(otherLocal)) === 0) return true;
+      slot = (slot + 1) & this.#mask;
+    }
+  }
+
   #insert(column: Utf8Column, local: number, row: number): void {
     const bytes = column.bytes;
     const start = column.start(local);

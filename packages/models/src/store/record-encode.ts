@@ -99,6 +99,13 @@ export class ViewRows implements RowSource {
     this.#rows.push(row);
   }
 
+  /** The rows of `runs`, in order. */
+  static of(runs: ReadonlyArray<{ view: RecordsView; start: number; end: number }>): ViewRows {
+    const rows = new ViewRows();
+    for (const { view, start, end } of runs) for (let i = start; i < end; i++) rows.add(view, i);
+    return rows;
+  }
+
   clear(): void {
     this.#views.length = 0;
     this.#viewIndex.clear();

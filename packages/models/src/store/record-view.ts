@@ -1,6 +1,6 @@
 // Reading a store file in place: each record batch becomes a RecordsView whose columns are views into the
 // file's bytes. Nothing per model is built until a record is asked for, and then `params` is a view too.
-import { DataType, Precision, TimeUnit, tableFromIPC, type Data, type RecordBatch, type Table } from 'apache-arrow';
+import { DataType, makeData, Precision, TimeUnit, tableFromIPC, Utf8, type Data, type RecordBatch, type Table } from 'apache-arrow';
 import type { ModelMetrics } from '../families/evaluate.js';
 import type { StoredModel } from './model-record.js';
 import { COUNT_COLUMNS, EXTRA_PREFIX, FLOAT_COLUMNS, FORMAT_KEY, FORMAT_VERSION, METRIC_OF_COLUMN, TRAINED_AT, type RecordLayout } from './record-schema.js';
@@ -54,6 +54,22 @@ export class Utf8Column {
 
   copyTo(i: number, target: Buffer, at: number): number {
     return this.#bytes.copy(target, at, this.start(i), this.end(i));
+  }
+
+  /** Cells [0, length) copied into a column of their own, so holding them does not hold the file's bytes. */
+  compact(length: number): Utf8Column {
+    const offsets = new Int32Array(length + 1);
+    const first = length === 0 ? 0 : this.start(0);
+    for (let i = 0; i < length; i++) offsets[i + 1] = this.end(i) - first;
+    const bytes = new Uint8Array(offsets[length] as number);
+    if (length > 0) this.#bytes.copy(bytes, 0, first, this.end(length - 1));
+    const validity = this.#validity === undefined ? undefined : Uint8Array.from({ length: (length + 7) >> 3 }, (_, b) => {
+      let byte = 0;
+      for (let k = 0; k < 8 && 8 * b + k < length; k++) if (!this.isNull(8 * b + k)) byte |= 1 << k;
+      return byte;
+    });
+    const nulls = validity === undefined ? 0 : Array.from({ length }, (_, i) => this.isNull(i)).filter(Boolean).length;
+    return new Utf8Column(makeData({ type: new Utf8(), length, nullCount: nulls, valueOffsets: offsets, data: bytes, ...(validity ? { nullBitmap: validity } : {}) }));
   }
 }
 
@@ -141,6 +157,19 @@ export class RecordsView {
     if (width !== undefined) return values.subarray(first + i * width, first + (i + 1) * width);
     const o = offsets as Int32Array;
     return values.subarray(o[i] as number, o[i + 1] as number);
+  }
+
+  /** Parameters of row i. */
+  paramLength(i: number): number {
+    const { width, offsets } = this.#params;
+    return width ?? (offsets as Int32Array)[i + 1]! - (offsets as Int32Array)[i]!;
+  }
+
+  /** The parameters of rows [start, end), back to back (a view). */
+  paramValues(start: number, end: number): Float64Array {
+    const { values, width, offsets, first } = this.#params;
+    if (width !== undefined) return values.subarray(first + start * width, first + end * width);
+    return values.subarray((offsets as Int32Array)[start] as number, (offsets as Int32Array)[end] as number);
   }
 
   record(i: number): StoredModel {
