@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { tableFromArrays, vectorFromArray, Table, TimestampMillisecond, Utf8 } from 'apache-arrow';
-import { readSplit, SplitError, type SplitProblem } from '../src/index.js';
+import { readSplit, SplitError, type SplitProblem, type SplitSlice } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'loom-split-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,6 +57,28 @@ test('database rows: ranges parsed, extra columns passed through, slices grouped
   assert.deepEqual(sources[0]?.span, { from: Date.UTC(2024, 0, 1), to: Date.UTC(2024, 2, 1) });
   assert.deepEqual(split.select(['c']).slices.map((s) => s.id), ['c']);
   await assert.rejects(async () => split.select(['c', 'nope']), (e: unknown) => e instanceof SplitError && /nope/.test(e.message));
+});
+
+test('rows with the same bounds and extra values share frozen objects; a row that differs gets its own', async () => {
+  const path = write('shared.csv', [
+    `${DB_HEADER},region`,
+    'a,db1,metrics,cpu,2024-01-01,2024-02-01,2024-02-01,2024-03-01,eu',
+    'b,db1,metrics,mem,2024-01-01,2024-02-01,2024-02-01,2024-03-01,eu',
+    'c,db1,metrics,io,2024-01-01,2024-02-02,2024-02-02,2024-03-01,eu',
+    'd,db1,metrics,net,2024-01-01,2024-02-02,2024-02-02,2024-03-01,',
+    'e,db1,metrics,disk,2024-01-01,2024-02-02,2024-02-02,2024-03-01,us',
+  ]);
+  const split = await readSplit(path);
+  const [a, b, c, d, e] = split.slices as SplitSlice[] as [SplitSlice, SplitSlice, SplitSlice, SplitSlice, SplitSlice];
+  assert.equal(a.trainRange, b.trainRange);
+  assert.equal(a.extra, b.extra);
+  assert.notEqual(b.trainRange, c.trainRange);
+  assert.deepEqual(c.trainRange, { from: Date.UTC(2024, 0, 1), to: Date.UTC(2024, 1, 2) });
+  assert.equal(b.extra, c.extra);
+  assert.deepEqual([d.extra, e.extra], [{}, { region: 'us' }]);
+  assert.throws(() => {
+    (a.trainRange as { from: number }).from = 0;
+  }, TypeError, 'a shared range cannot be changed through one slice');
 });
 
 test('file rows: relative paths resolve against the split file, numeric ranges, optional column', async () => {

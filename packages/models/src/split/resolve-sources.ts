@@ -12,8 +12,8 @@ export type Connections = ReadonlyMap<string, string> | Readonly<Record<string, 
 /** Files stat'ed at a time: enough to hide latency on network disks, few enough not to exhaust descriptors. */
 const FILE_CHECKS_AT_ONCE = 16;
 
-/** A row that names a database or a file, whatever else is wrong with it: that is checked all the same. */
-export type SourcedRow = { row: number; id: string | undefined } & ({ database: string; file?: undefined } | { file: string; database?: undefined });
+/** The rows that name one database or one file, whatever else is wrong with them: that is checked all the same. */
+export type SourcedRows = { rows: number[]; ids: Array<string | undefined> } & ({ database: string; file?: undefined } | { file: string; database?: undefined });
 
 export interface ResolvedSources {
   /** Connection string by database name, for the databases that resolved. */
@@ -21,24 +21,26 @@ export interface ResolvedSources {
   problems: SplitProblem[];
 }
 
-/** Resolves each distinct database (when `connections` is given) and checks each distinct file. */
-export async function resolveSources(rows: readonly SourcedRow[], connections: Connections | undefined): Promise<ResolvedSources> {
+/** Resolves each database (when `connections` is given) and checks each file, reporting on every row naming it. */
+export async function resolveSources(sources: readonly SourcedRows[], connections: Connections | undefined): Promise<ResolvedSources> {
   const databases = new Map<string, string | Error>();
-  const files = new Set<string>();
-  for (const { file, database } of rows) {
-    if (file !== undefined) files.add(file);
-    else if (connections !== undefined && !databases.has(database)) databases.set(database, connectionFor(connections, database));
+  for (const { database } of sources) {
+    if (database !== undefined && connections !== undefined && !databases.has(database)) databases.set(database, connectionFor(connections, database));
   }
-  const checked = await mapBounded([...files], FILE_CHECKS_AT_ONCE, async (file) => [file, await unreadable(file)] as const);
+  const files = [...new Set(sources.flatMap(({ file }) => (file === undefined ? [] : [file])))];
+  const checked = await mapBounded(files, FILE_CHECKS_AT_ONCE, async (file) => [file, await unreadable(file)] as const);
   const unreadableFiles = new Map(checked.filter((entry): entry is readonly [string, string] => entry[1] !== undefined));
 
   const problems: SplitProblem[] = [];
-  for (const { row, id, file, database } of rows) {
+  for (const { rows, ids, file, database } of sources) {
     const connection = database === undefined ? undefined : databases.get(database);
     const why = file !== undefined ? unreadableFiles.get(file) : connection instanceof Error ? connection.message : undefined;
     if (why === undefined) continue;
     const column = file !== undefined ? 'file' : 'database';
-    problems.push(id === undefined ? { row, column, message: why } : { row, id, column, message: why });
+    rows.forEach((row, k) => {
+      const id = ids[k];
+      problems.push(id === undefined ? { row, column, message: why } : { row, id, column, message: why });
+    });
   }
   const resolved = new Map<string, string>();
   for (const [database, connection] of databases) if (typeof connection === 'string') resolved.set(database, connection);

@@ -6,13 +6,14 @@ import { parseRangeText, formatRangeValue, type RangeKind, type RangeValue } fro
 import { RANGE_COLUMNS, type RangeColumn, type SplitHeader } from './split-header.js';
 import type { SplitSlice, SliceSource, TimeRange } from './split.js';
 import type { SplitProblem } from './split-error.js';
-import type { SourcedRow } from './resolve-sources.js';
+import type { SourcedRows } from './resolve-sources.js';
+import { TextCells } from './text-cells.js';
 
 export interface CheckedRows {
   /** One per row that passed every row check; a row with a problem has none. */
   slices: SplitSlice[];
-  /** Every row that names a source, for the source checks (which report on rows with other problems too). */
-  sourced: SourcedRow[];
+  /** Every row that names a source, by source, for the source checks (which report on rows with other problems too). */
+  sourced: SourcedRows[];
   problems: SplitProblem[];
 }
 
@@ -26,17 +27,25 @@ export interface RowCheckOptions {
 /** `columns` are the split's columns by name; `numRows` their length. */
 export function checkRows(columns: ReadonlyMap<string, Vector>, numRows: number, options: RowCheckOptions): CheckedRows {
   const { header } = options;
-  const column = (name: string): Vector | undefined => (header.present.has(name) ? columns.get(name) : undefined);
+  const vector = (name: string): Vector | undefined => (header.present.has(name) ? columns.get(name) : undefined);
+  const column = (name: string): Cells | undefined => cellsOf(vector(name));
   const ids = column('id');
-  const ranges = RANGE_COLUMNS.map((name) => column(name));
+  const rangeVectors = RANGE_COLUMNS.map((name) => vector(name));
+  const ranges = rangeVectors.map((range) => cellsOf(range));
   const database = header.shape === 'database' ? column('database') : undefined;
   const tableName = header.shape === 'database' ? column('table') : undefined;
   const file = header.shape === 'file' ? column('file') : undefined;
   const valueColumn = column('column');
-  const extras = header.extraColumns.map((name) => [name, columns.get(name)] as const);
+  const extras = header.extraColumns.map((name) => [name, cellsOf(columns.get(name))] as const);
 
   const slices: SplitSlice[] = [];
-  const sourced: SourcedRow[] = [];
+  const sourced = new Map<string, SourcedRows>();
+  const nameSource = (row: number, id: string | undefined, named: { database: string } | { file: string }, key: string): void => {
+    let rows = sourced.get(key);
+    if (rows === undefined) sourced.set(key, (rows = { ...named, rows: [], ids: [] }));
+    rows.rows.push(row);
+    rows.ids.push(id);
+  };
   const problems: SplitProblem[] = [];
   const firstRowOf = new Map<string, number>();
   // Splits name few sources and few distinct bounds over many rows: one source object per source (shared by
@@ -52,9 +61,14 @@ export function checkRows(columns: ReadonlyMap<string, Vector>, numRows: number,
     return known;
   };
   const parsedBounds = new Map<string, RangeValue | string>();
+  // Consecutive rows mostly share their bounds and extra columns: such rows share one frozen range and extra
+  // object, as a source's slices share one source object (an object per row was most of readSplit's time).
+  const noExtra: Readonly<Record<string, string>> = Object.freeze({});
+  const shared = { trainRange: Object.freeze({ from: NaN, to: NaN }) as TimeRange, testRange: Object.freeze({ from: NaN, to: NaN }) as TimeRange, extra: noExtra, extraValues: extras.map((): string | undefined => undefined) };
+  const extraValues: Array<string | undefined> = extras.map(() => undefined);
   for (let i = 0; i < numRows; i++) {
     const row = i + 1;
-    const id = ids === undefined ? undefined : textOf(ids.get(i));
+    const id = ids === undefined ? undefined : textOf(ids(i));
     const rowProblems: SplitProblem[] = [];
     const problem = (columnName: string, message: string): void => {
       rowProblems.push(id === undefined ? { row, column: columnName, message } : { row, id, column: columnName, message });
@@ -67,9 +81,9 @@ export function checkRows(columns: ReadonlyMap<string, Vector>, numRows: number,
         else firstRowOf.set(id, row);
       }
     }
-    const required = (vector: Vector | undefined, name: string): string | undefined => {
-      if (vector === undefined) return undefined;
-      const text = textOf(vector.get(i));
+    const required = (cells: Cells | undefined, name: string): string | undefined => {
+      if (cells === undefined) return undefined;
+      const text = textOf(cells(i));
       if (text === undefined) problem(name, 'missing value');
       return text;
     };
@@ -78,7 +92,7 @@ export function checkRows(columns: ReadonlyMap<string, Vector>, numRows: number,
     if (header.shape === 'database') {
       const db = required(database, 'database');
       const tbl = required(tableName, 'table');
-      if (db !== undefined) sourced.push({ row, id, database: db });
+      if (db !== undefined) nameSource(row, id, { database: db }, `d\u0000${db}`);
       if (db !== undefined && tbl !== undefined) {
         ({ source, key: sourceKey } = sourceOf(`d\u0000${db}\u0000${tbl}`, () => ({ kind: 'database', database: db, table: tbl })));
       }
@@ -86,15 +100,15 @@ export function checkRows(columns: ReadonlyMap<string, Vector>, numRows: number,
       const path = required(file, 'file');
       if (path !== undefined) {
         ({ source, key: sourceKey } = sourceOf(`f\u0000${path}`, () => ({ kind: 'file', file: options.resolveFile(path) })));
-        sourced.push({ row, id, file: (source as { file: string }).file });
+        nameSource(row, id, { file: (source as { file: string }).file }, sourceKey);
       }
     }
-    const value = header.shape === 'database' ? required(valueColumn, 'column') : valueColumn === undefined ? undefined : textOf(valueColumn.get(i));
+    const value = header.shape === 'database' ? required(valueColumn, 'column') : valueColumn === undefined ? undefined : textOf(valueColumn(i));
     if (value !== undefined && value === options.timeColumn) problem('column', `names the time column '${options.timeColumn}'; it must name a value column`);
 
-    const bounds = ranges.map((vector, c) => {
-      if (vector === undefined) return undefined;
-      const parsed = rangeValueOf(vector, i, parsedBounds);
+    const bounds = ranges.map((cells, c) => {
+      if (cells === undefined) return undefined;
+      const parsed = rangeValueOf((rangeVectors[c] as Vector).type, cells(i), parsedBounds);
       if (typeof parsed === 'string') {
         problem(RANGE_COLUMNS[c] as RangeColumn, parsed);
         return undefined;
@@ -108,25 +122,26 @@ export function checkRows(columns: ReadonlyMap<string, Vector>, numRows: number,
       continue;
     }
     if (id === undefined || source === undefined || rangeKind === undefined) continue; // header problems: reported there
-    const [trainFrom, trainTo, testFrom, testTo] = bounds as RangeValue[];
-    const extra: Record<string, string> = {};
-    for (const [name, vector] of extras) {
-      const text = vector === undefined ? undefined : textOf(vector.get(i), false);
-      if (text !== undefined) extra[name] = text;
+    const [trainFrom, trainTo, testFrom, testTo] = (bounds as RangeValue[]).map((bound) => bound.value) as [number, number, number, number];
+    if (shared.trainRange.from !== trainFrom || shared.trainRange.to !== trainTo || shared.testRange.from !== testFrom || shared.testRange.to !== testTo) {
+      shared.trainRange = Object.freeze({ from: trainFrom, to: trainTo });
+      shared.testRange = Object.freeze({ from: testFrom, to: testTo });
     }
-    slices.push({
-      id,
-      row,
-      source,
-      sourceKey,
-      column: value,
-      rangeKind,
-      trainRange: { from: (trainFrom as RangeValue).value, to: (trainTo as RangeValue).value },
-      testRange: { from: (testFrom as RangeValue).value, to: (testTo as RangeValue).value },
-      extra,
-    });
+    for (let e = 0; e < extras.length; e++) {
+      const cells = (extras[e] as (typeof extras)[number])[1];
+      extraValues[e] = cells === undefined ? undefined : textOf(cells(i), false);
+    }
+    if (!extraValues.every((text, e) => text === shared.extraValues[e])) {
+      const extra: Record<string, string> = {};
+      extras.forEach(([name], e) => {
+        if (extraValues[e] !== undefined) extra[name] = extraValues[e] as string;
+      });
+      shared.extra = Object.freeze(extra);
+      shared.extraValues = [...extraValues];
+    }
+    slices.push({ id, row, source, sourceKey, column: value, rangeKind, trainRange: shared.trainRange, testRange: shared.testRange, extra: shared.extra });
   }
-  return { slices: checkSourceKinds(slices, problems), sourced, problems };
+  return { slices: checkSourceKinds(slices, problems), sourced: [...sourced.values()], problems };
 }
 
 /** One source has one time column, so its slices' bounds are all timestamps or all numbers (the first row's). */
@@ -178,11 +193,19 @@ function kindName(kind: RangeKind): string {
   return kind === 'timestamp' ? 'timestamp' : 'number';
 }
 
+/** A column's cell i: text cells through TextCells (one string per distinct run), others as Arrow gives them. */
+type Cells = (i: number) => unknown;
+
+function cellsOf(vector: Vector | undefined): Cells | undefined {
+  if (vector === undefined) return undefined;
+  const texts = TextCells.of(vector);
+  return texts === undefined ? (i) => vector.get(i) : (i) => texts.get(i);
+}
+
 /** A range bound from an Arrow cell: timestamp and date columns are timestamps, numeric columns numbers. */
-function rangeValueOf(vector: Vector, i: number, parsed: Map<string, RangeValue | string>): RangeValue | string {
-  const cell: unknown = vector.get(i);
+function rangeValueOf(type: DataType, cell: unknown, parsed: Map<string, RangeValue | string>): RangeValue | string {
   if (cell === null || cell === undefined) return 'missing value';
-  if (DataType.isTimestamp(vector.type) || DataType.isDate(vector.type)) return { kind: 'timestamp', value: Number(cell) };
+  if (DataType.isTimestamp(type) || DataType.isDate(type)) return { kind: 'timestamp', value: Number(cell) };
   if (typeof cell === 'number') return Number.isFinite(cell) ? { kind: 'number', value: cell } : `not a finite number: ${cell}`;
   if (typeof cell === 'bigint') {
     return Number.isSafeInteger(Number(cell)) ? { kind: 'number', value: Number(cell) } : `integer ${cell} is too large to be exact as a double`;

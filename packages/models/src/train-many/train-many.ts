@@ -213,7 +213,7 @@ async function connectionsOf(split: Split, connections: Connections | undefined)
   let resolved = new Map<string, string>();
   const missing: string[] = [];
   if (connections !== undefined) {
-    const rows = [...firstRowOf].map(([database, { row, id }]) => ({ row, id, database }));
+    const rows = [...firstRowOf].map(([database, { row, id }]) => ({ rows: [row], ids: [id], database }));
     const found = await resolveSources(rows, connections);
     resolved = found.connections;
     for (const problem of found.problems) missing.push(problem.message);
