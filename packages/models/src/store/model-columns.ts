@@ -1,9 +1,9 @@
 // Models as columns: what a training batch already is (one typed array per metric, params packed row-major) and
-// what a store file is. Writing a batch this way checks and encodes each column in one loop, with no object per
-// model on the way (a record per model cost the client ~25 us a model at 250,000 models, profiled).
+// what a store file is. Writing a batch this way checks each column in one loop and encodes it in one pass
+// (column-encode.ts), with no object per model on the way (a record per model cost the client ~25 us a model
+// at 250,000 models, profiled).
 import { COUNT_METRICS, FLOAT_METRICS } from './model-record.js';
-import { fillTrainedAt, type RowSource } from './record-encode.js';
-import { EXTRA_PREFIX, METRIC_OF_COLUMN, type RecordLayout } from './record-schema.js';
+import type { RecordLayout } from './record-schema.js';
 import { ModelStoreError } from './store-error.js';
 
 export type FloatMetric = (typeof FLOAT_METRICS)[number];
@@ -30,7 +30,6 @@ export interface ModelColumns {
 }
 
 const MAX_COUNT = 2 ** 31 - 1;
-const RANGE_COLUMNS: ReadonlyMap<string, number> = new Map([['train_from', 0], ['train_to', 1], ['test_from', 2], ['test_to', 3]]);
 
 /** Checks `columns` as checkRecord checks a record, column by column; returns the layout of its file. */
 export function checkColumns(columns: ModelColumns, where: string): RecordLayout {
@@ -79,62 +78,4 @@ export function checkColumns(columns: ModelColumns, where: string): RecordLayout
     }
   }
   return { paramWidth: paramCount, extraKeys: [...extraKeys].sort() };
-}
-
-/** The listed rows of checked columns, as the encoder reads them. */
-export class ColumnRows implements RowSource {
-  constructor(
-    readonly columns: ModelColumns,
-    readonly trainedAtMs: number,
-  ) {}
-
-  get length(): number {
-    return this.columns.rows.length;
-  }
-
-  text(name: string): ReturnType<RowSource['text']> {
-    const { rows, ids, extra } = this.columns;
-    const cell: (i: number) => string | undefined =
-      name === 'id' ? (i) => ids[rows[i] as number]
-      : name === 'family' ? () => this.columns.family
-      : name === 'family_key' ? () => this.columns.familyKey
-      : name.startsWith(EXTRA_PREFIX) ? extraCell(name.slice(EXTRA_PREFIX.length), rows, extra)
-      : () => {
-        throw new ModelStoreError('INVALID_RECORD', `no text column ${JSON.stringify(name)}`);
-      };
-    return {
-      bytes: (i) => {
-        const value = cell(i);
-        return value === undefined ? -1 : Buffer.byteLength(value, 'utf8');
-      },
-      write: (i, target, at) => target.write(cell(i) as string, at, 'utf8'),
-    };
-  }
-
-  number(name: string): (i: number) => number {
-    const { rows, ranges } = this.columns;
-    const range = RANGE_COLUMNS.get(name);
-    if (range !== undefined) return (i) => ranges[4 * (rows[i] as number) + range] as number;
-    const metric = METRIC_OF_COLUMN.get(name) as FloatMetric | CountMetric;
-    const column = (this.columns.floatMetrics as Record<string, Float64Array>)[metric] ?? (this.columns.countMetrics as Record<string, Int32Array>)[metric];
-    if (column === undefined) throw new ModelStoreError('INVALID_RECORD', `no number column ${JSON.stringify(name)}`);
-    return (i) => column[rows[i] as number] as number;
-  }
-
-  params(i: number): Float64Array {
-    const { rows, params, paramCount } = this.columns;
-    const row = rows[i] as number;
-    return params.subarray(row * paramCount, (row + 1) * paramCount);
-  }
-
-  trainedAt(words: Int32Array): void {
-    fillTrainedAt(words, this.length, this.trainedAtMs);
-  }
-}
-
-function extraCell(key: string, rows: Uint32Array, extra: ModelColumns['extra']): (i: number) => string | undefined {
-  return (i) => {
-    const cells = extra[rows[i] as number] as Readonly<Record<string, string>>;
-    return Object.hasOwn(cells, key) ? cells[key] : undefined;
-  };
 }

@@ -3,7 +3,8 @@
 // version at once. A writer opened with `resume` on the stage of a crashed run keeps that run's batches.
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
-import { checkColumns, ColumnRows, type ModelColumns } from './model-columns.js';
+import { encodeColumns } from './column-encode.js';
+import { checkColumns, type ModelColumns } from './model-columns.js';
 import { checkRecord, type ModelRecord } from './model-record.js';
 import { encodeRows, RecordRows } from './record-encode.js';
 import { layoutOf } from './record-schema.js';
@@ -96,7 +97,7 @@ export class ModelWriter {
     this.#checkOpen();
     checkBatchKey(key);
     const layout = checkColumns(columns, `batch ${JSON.stringify(key)}`);
-    await this.#commit(key, encodeRows(new ColumnRows(columns, Date.now()), layout), columns.rows.length);
+    await this.#commit(key, encodeColumns(columns, layout, Date.now()), columns.rows.length);
   }
 
   async #commit(key: string, bytes: Uint8Array, models: number): Promise<void> {

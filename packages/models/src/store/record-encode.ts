@@ -1,6 +1,7 @@
-// Writing store files. The encoder fills each column's buffers from a RowSource: records or columns as trained
-// (writeBatch, writeColumns: model-columns.ts) or rows gathered from files already written (publish, carry-forward), which copies bytes and
-// numbers column by column without building an object per model.
+// Writing store files. The encoder fills each column's buffers from a RowSource: records as trained
+// (writeBatch) or rows gathered from files already written (publish, carry-forward, across layouts), which
+// copies bytes and numbers column by column without building an object per model. Batches given as columns
+// (writeColumns) and runs of one layout have their own column-wise encoders (column-encode, record-concat).
 import {
   Field,
   FixedSizeList,
