@@ -4,6 +4,7 @@
 // the previous cell's, or one of the column's first distinct values, is the same string object as before:
 // decoded once, its hash computed once.
 import { DataType, type Data, type Vector } from 'apache-arrow';
+import { fnv1a } from '../fnv1a.js';
 
 /** Distinct values remembered per column; a column of unique values (ids) stops adding after this many. */
 const REMEMBERED = 1024;
@@ -61,7 +62,7 @@ export class TextCells {
     const end = chunk.offsets[at + 1] as number;
     const last = this.#last;
     if (last !== undefined && equalBytes(last, chunk, start, end)) return last.text;
-    const hash = hashBytes(chunk.bytes, start, end);
+    const hash = fnv1a(chunk.bytes, start, end);
     const known = this.#known.get(hash);
     if (known !== undefined && equalBytes(known, chunk, start, end)) {
       this.#last = known;
@@ -91,9 +92,3 @@ function equalBytes(known: Known, chunk: Chunk, start: number, end: number): boo
   return true;
 }
 
-/** FNV-1a over bytes [start, end). */
-function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
-  return hash >>> 0;
-}

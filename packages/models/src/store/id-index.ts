@@ -2,13 +2,8 @@
 // hash table of row numbers (4 bytes a slot), with no JavaScript string per model. A Map<string, number> of
 // 250,000 ids costs a string and an entry each, tens of MB and most of the load time; this costs ~2 MB.
 import type { Utf8Column } from './record-view.js';
+import { fnv1a } from '../fnv1a.js';
 
-/** FNV-1a over bytes [start, end). */
-function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
-  return hash >>> 0;
-}
 
 /** Which of consecutive parts starting at `starts` (ascending, starts[0] = 0) holds `row`: a binary search. */
 export function partOf(starts: ArrayLike<number>, row: number): number {
@@ -56,7 +51,7 @@ export class IdIndex {
     if (length > this.#scratch.length) this.#scratch = Buffer.alloc(length * 2);
     const key = this.#scratch;
     key.write(id, 0, 'utf8');
-    let slot = hashBytes(key, 0, length) & this.#mask;
+    let slot = fnv1a(key, 0, length) & this.#mask;
     for (;;) {
       const entry = this.#slots[slot] as number;
       if (entry === 0) return undefined;
@@ -72,7 +67,7 @@ export class IdIndex {
     const bytes = column.bytes;
     const start = column.start(local);
     const end = column.end(local);
-    let slot = hashBytes(bytes, start, end) & this.#mask;
+    let slot = fnv1a(bytes, start, end) & this.#mask;
     for (;;) {
       const entry = this.#slots[slot] as number;
       if (entry === 0) return false;
@@ -87,7 +82,7 @@ export class IdIndex {
     const bytes = column.bytes;
     const start = column.start(local);
     const end = column.end(local);
-    let slot = hashBytes(bytes, start, end) & this.#mask;
+    let slot = fnv1a(bytes, start, end) & this.#mask;
     for (;;) {
       const entry = this.#slots[slot] as number;
       if (entry === 0) {

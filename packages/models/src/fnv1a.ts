@@ -1,0 +1,8 @@
+// FNV-1a, 32 bits, over a byte range: the hash of the tables that find strings by their UTF-8 bytes without
+// making them (the model id index, the split's text cells).
+
+export function fnv1a(bytes: Uint8Array, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), 0x01000193);
+  return hash >>> 0;
+}
