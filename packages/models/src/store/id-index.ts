@@ -4,7 +4,6 @@
 import type { Utf8Column } from './record-view.js';
 import { fnv1a } from '../fnv1a.js';
 
-
 /** Which of consecutive parts starting at `starts` (ascending, starts[0] = 0) holds `row`: a binary search. */
 export function partOf(starts: ArrayLike<number>, row: number): number {
   let lo = 0;
@@ -49,52 +48,32 @@ export class IdIndex {
   get(id: string): number | undefined {
     const length = Buffer.byteLength(id, 'utf8');
     if (length > this.#scratch.length) this.#scratch = Buffer.alloc(length * 2);
-    const key = this.#scratch;
-    key.write(id, 0, 'utf8');
-    let slot = fnv1a(key, 0, length) & this.#mask;
-    for (;;) {
-      const entry = this.#slots[slot] as number;
-      if (entry === 0) return undefined;
-      const [column, local] = this.#locate(entry - 1);
-      const start = column.start(local);
-      if (column.end(local) - start === length && column.bytes.compare(key, 0, length, start, start + length) === 0) return entry - 1;
-      slot = (slot + 1) & this.#mask;
-    }
+    this.#scratch.write(id, 0, 'utf8');
+    const entry = this.#slots[this.#slotOf(this.#scratch, 0, length)] as number;
+    return entry === 0 ? undefined : entry - 1;
   }
 
   /** Whether cell `local` of `column` (of any file) is an id of the index: bytes compared, no string made. */
   hasCell(column: Utf8Column, local: number): boolean {
-    const bytes = column.bytes;
-    const start = column.start(local);
-    const end = column.end(local);
-    let slot = fnv1a(bytes, start, end) & this.#mask;
-    for (;;) {
-      const entry = this.#slots[slot] as number;
-      if (entry === 0) return false;
-      const [other, otherLocal] = this.#locate(entry - 1);
-      const otherStart = other.start(otherLocal);
-      if (other.end(otherLocal) - otherStart === end - start && other.bytes.compare(bytes, start, end, otherStart, other.end(otherLocal)) === 0) return true;
-      slot = (slot + 1) & this.#mask;
-    }
+    return this.#slots[this.#slotOf(column.bytes, column.start(local), column.end(local))] !== 0;
   }
 
   #insert(column: Utf8Column, local: number, row: number): void {
-    const bytes = column.bytes;
-    const start = column.start(local);
-    const end = column.end(local);
+    const slot = this.#slotOf(column.bytes, column.start(local), column.end(local));
+    if (this.#slots[slot] === 0) this.#slots[slot] = row + 1;
+    else this.duplicate ??= column.get(local);
+  }
+
+  /** The slot holding the id whose bytes are bytes[start, end), or the empty slot where it would go. */
+  #slotOf(bytes: Uint8Array, start: number, end: number): number {
     let slot = fnv1a(bytes, start, end) & this.#mask;
     for (;;) {
       const entry = this.#slots[slot] as number;
-      if (entry === 0) {
-        this.#slots[slot] = row + 1;
-        return;
-      }
-      const [other, otherLocal] = this.#locate(entry - 1);
-      const otherStart = other.start(otherLocal);
-      if (other.end(otherLocal) - otherStart === end - start && other.bytes.compare(bytes, start, end, otherStart, other.end(otherLocal)) === 0) {
-        this.duplicate ??= column.get(local);
-        return;
-      }
+      if (entry === 0) return slot;
+      const [other, local] = this.#locate(entry - 1);
+      const otherStart = other.start(local);
+      const otherEnd = other.end(local);
+      if (otherEnd - otherStart === end - start && other.bytes.compare(bytes, start, end, otherStart, otherEnd) === 0) return slot;
       slot = (slot + 1) & this.#mask;
     }
   }

@@ -83,16 +83,20 @@ export async function publishStage(root: string, group: string, stage: Stage, ro
   if (layout === undefined || models === 0) throw new ModelStoreError('EMPTY_VERSION', `stage ${stage.dir} has no models to publish`);
 
   // Pass 2: part files. A staged batch in the version's layout that fits a part, and is big enough to be one,
-  // becomes one as it is (a hard link: it is already written, checked and durable); other rows are copied in runs of consecutive rows (a
-  // staged batch is one run; carried rows are runs between the replaced ones) into parts of rowsPerPart.
+  // becomes one as it is (a hard link: it is already written, checked and durable). Other rows are copied in
+  // runs of consecutive rows (a staged batch is one run; carried rows are runs between the replaced ones).
+  const linkable = (source: Source): boolean => {
+    const { rows } = source.entry;
+    const layouts = stagedLayouts.get(source) ?? [];
+    return !source.carried && rows >= Math.min(LINKED_PART_ROWS, rowsPerPart) && rows <= rowsPerPart && layouts.every((each) => sameLayout(each, layout));
+  };
   const dir = stage.publishDir;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const parts = new PartSink(dir, layout, rowsPerPart);
   for (const source of [...staged, ...carriedFrom]) {
-    const layouts = stagedLayouts.get(source);
-    if (layouts !== undefined && source.entry.rows === 0) continue;
-    if (layouts !== undefined && source.entry.rows >= Math.min(LINKED_PART_ROWS, rowsPerPart) && source.entry.rows <= rowsPerPart && layouts.every((each) => sameLayout(each, layout))) {
+    if (!source.carried && source.entry.rows === 0) continue;
+    if (linkable(source)) {
       await parts.link(source.dir, source.entry);
       continue;
     }

@@ -2,9 +2,10 @@
 // numbers are copied a run at a time, with no call per model. Publishing a version copies whole staged
 // batches like this (the row-by-row encoder cost ~0.7 s for 250,000 models, most of publish). Every run's
 // file must have the output's layout (same params width, same extra columns); encodeRows handles the rest.
-import { Field, FixedSizeList, Float64, Int32, List, makeData, RecordBatch, Schema, Struct, Table, tableToIPC, TimestampMillisecond, Utf8, type Data, type DataType } from 'apache-arrow';
+import { Field, FixedSizeList, Float64, List, makeData, Utf8, type Data } from 'apache-arrow';
+import { storeFile } from './record-encode.js';
 import type { RecordsView, Utf8Column } from './record-view.js';
-import { COUNT_COLUMNS, EXTRA_PREFIX, FLOAT_COLUMNS, FORMAT_KEY, FORMAT_VERSION, TEXT_COLUMNS, TRAINED_AT, type RecordLayout } from './record-schema.js';
+import type { RecordLayout } from './record-schema.js';
 
 /** Rows [start, end) of one record batch. */
 export interface RowRun {
@@ -20,17 +21,6 @@ export function sameLayout(a: RecordLayout, b: RecordLayout): boolean {
 /** An Arrow IPC file (one record batch) of the runs' rows in order; the same bytes encodeRows writes for them. */
 export function encodeRuns(runs: readonly RowRun[], layout: RecordLayout): Uint8Array {
   const n = runs.reduce((sum, run) => sum + run.end - run.start, 0);
-  const fields: Field[] = [];
-  const columns: Data[] = [];
-  const add = (name: string, type: DataType, data: Data, nullable = false): void => {
-    fields.push(new Field(name, type, nullable));
-    columns.push(data);
-  };
-  for (const [name] of TEXT_COLUMNS) add(name, new Utf8(), utf8Runs(runs, n, name));
-  const params = paramsRuns(runs, n, layout.paramWidth);
-  add('params', params.type, params);
-  for (const [name] of FLOAT_COLUMNS) add(name, new Float64(), makeData({ type: new Float64(), length: n, data: numberRuns(runs, n, (view) => view.floats(name), Float64Array) }));
-  for (const [name] of COUNT_COLUMNS) add(name, new Int32(), makeData({ type: new Int32(), length: n, data: numberRuns(runs, n, (view) => view.counts(name), Int32Array) }));
   const trainedAt = new BigInt64Array(n);
   const words = new Int32Array(trainedAt.buffer);
   let at = 0;
@@ -38,11 +28,13 @@ export function encodeRuns(runs: readonly RowRun[], layout: RecordLayout): Uint8
     words.set(view.trainedAtWords.subarray(2 * start, 2 * end), 2 * at);
     at += end - start;
   }
-  add(TRAINED_AT, new TimestampMillisecond(), makeData({ type: new TimestampMillisecond(), length: n, data: trainedAt }));
-  for (const key of layout.extraKeys) add(`${EXTRA_PREFIX}${key}`, new Utf8(), utf8Runs(runs, n, `${EXTRA_PREFIX}${key}`), true);
-  const schema = new Schema(fields, new Map([[FORMAT_KEY, FORMAT_VERSION]]));
-  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns }));
-  return tableToIPC(new Table(schema, [batch]), 'file');
+  return storeFile(n, layout, {
+    text: (name) => utf8Runs(runs, n, name),
+    params: paramsRuns(runs, n, layout.paramWidth),
+    floats: (name) => numberRuns(runs, n, (view) => view.floats(name), Float64Array),
+    counts: (name) => numberRuns(runs, n, (view) => view.counts(name), Int32Array),
+    trainedAt,
+  });
 }
 
 function numberRuns<T extends Float64Array | Int32Array>(runs: readonly RowRun[], n: number, column: (view: RecordsView) => T, Type: { new (length: number): T }): T {

@@ -1,7 +1,8 @@
 // Writing store files. The encoder fills each column's buffers from a RowSource: records as trained
 // (writeBatch) or rows gathered from files already written (publish, carry-forward, across layouts), which
 // copies bytes and numbers column by column without building an object per model. Batches given as columns
-// (writeColumns) and runs of one layout have their own column-wise encoders (column-encode, record-concat).
+// (writeColumns) and runs of one layout have their own column-wise encoders (column-encode, record-concat);
+// all three assemble the file through storeFile, which owns the columns' order.
 import {
   Field,
   FixedSizeList,
@@ -17,9 +18,9 @@ import {
   TimestampMillisecond,
   Utf8,
   type Data,
-  type DataType,
 } from 'apache-arrow';
 import type { ModelRecord } from './model-record.js';
+import type { RowRun } from './record-concat.js';
 import type { RecordsView, Utf8Column } from './record-view.js';
 import { COUNT_COLUMNS, EXTRA_PREFIX, FLOAT_COLUMNS, FORMAT_KEY, FORMAT_VERSION, TEXT_COLUMNS, TRAINED_AT, type RecordLayout } from './record-schema.js';
 
@@ -82,8 +83,8 @@ export function fillTrainedAt(words: Int32Array, rows: number, ms: number): void
 export class ViewRows implements RowSource {
   readonly #views: RecordsView[] = [];
   readonly #viewIndex = new Map<RecordsView, number>();
-  #viewOf: number[] = [];
-  #rows: number[] = [];
+  readonly #viewOf: number[] = [];
+  readonly #rows: number[] = [];
 
   get length(): number {
     return this.#rows.length;
@@ -101,17 +102,10 @@ export class ViewRows implements RowSource {
   }
 
   /** The rows of `runs`, in order. */
-  static of(runs: ReadonlyArray<{ view: RecordsView; start: number; end: number }>): ViewRows {
+  static of(runs: readonly RowRun[]): ViewRows {
     const rows = new ViewRows();
     for (const { view, start, end } of runs) for (let i = start; i < end; i++) rows.add(view, i);
     return rows;
-  }
-
-  clear(): void {
-    this.#views.length = 0;
-    this.#viewIndex.clear();
-    this.#viewOf = [];
-    this.#rows = [];
   }
 
   text(name: string): ReturnType<RowSource['text']> {
@@ -146,38 +140,54 @@ export class ViewRows implements RowSource {
   }
 }
 
+/**
+ * The columns of one store file as an encoder builds them: text columns by name (`id`, `family`, `family_key`
+ * and each `extra.<key>` of the layout), the params column, numbers by column name, trained_at.
+ */
+export interface FileColumns {
+  text(name: string): Data;
+  readonly params: Data;
+  floats(name: string): Float64Array;
+  counts(name: string): Int32Array;
+  readonly trainedAt: BigInt64Array;
+}
+
+/** An Arrow IPC file of one record batch of `n` rows: the columns in the store's order (record-schema.ts). */
+export function storeFile(n: number, layout: RecordLayout, columns: FileColumns): Uint8Array {
+  const fields: Field[] = [];
+  const data: Data[] = [];
+  const add = (name: string, column: Data, nullable = false): void => {
+    fields.push(new Field(name, column.type, nullable));
+    data.push(column);
+  };
+  for (const [name] of TEXT_COLUMNS) add(name, columns.text(name));
+  add('params', columns.params);
+  for (const [name] of FLOAT_COLUMNS) add(name, makeData({ type: new Float64(), length: n, data: columns.floats(name) }));
+  for (const [name] of COUNT_COLUMNS) add(name, makeData({ type: new Int32(), length: n, data: columns.counts(name) }));
+  add(TRAINED_AT, makeData({ type: new TimestampMillisecond(), length: n, data: columns.trainedAt }));
+  for (const key of layout.extraKeys) add(`${EXTRA_PREFIX}${key}`, columns.text(`${EXTRA_PREFIX}${key}`), true);
+  const schema = new Schema(fields, new Map([[FORMAT_KEY, FORMAT_VERSION]]));
+  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children: data }));
+  return tableToIPC(new Table(schema, [batch]), 'file');
+}
+
 /** An Arrow IPC file (one record batch) holding the rows of `source` in `layout`. */
 export function encodeRows(source: RowSource, layout: RecordLayout): Uint8Array {
   const n = source.length;
-  const fields: Field[] = [];
-  const columns: Data[] = [];
-  const add = (name: string, type: DataType, data: Data, nullable = false): void => {
-    fields.push(new Field(name, type, nullable));
-    columns.push(data);
+  const numbers = <T extends Float64Array | Int32Array>(name: string, values: T): T => {
+    const cell = source.number(name);
+    for (let i = 0; i < n; i++) values[i] = cell(i);
+    return values;
   };
-  for (const [name] of TEXT_COLUMNS) add(name, new Utf8(), utf8Data(source, name));
-  const params = paramsData(source, layout.paramWidth);
-  add('params', params.type, params);
-  for (const [name] of FLOAT_COLUMNS) {
-    const cell = source.number(name);
-    const values = new Float64Array(n);
-    for (let i = 0; i < n; i++) values[i] = cell(i);
-    add(name, new Float64(), makeData({ type: new Float64(), length: n, data: values }));
-  }
-  for (const [name] of COUNT_COLUMNS) {
-    const cell = source.number(name);
-    const values = new Int32Array(n);
-    for (let i = 0; i < n; i++) values[i] = cell(i);
-    add(name, new Int32(), makeData({ type: new Int32(), length: n, data: values }));
-  }
   const trainedAt = new BigInt64Array(n);
   source.trainedAt(new Int32Array(trainedAt.buffer));
-  add(TRAINED_AT, new TimestampMillisecond(), makeData({ type: new TimestampMillisecond(), length: n, data: trainedAt }));
-  for (const key of layout.extraKeys) add(`${EXTRA_PREFIX}${key}`, new Utf8(), utf8Data(source, `${EXTRA_PREFIX}${key}`), true);
-
-  const schema = new Schema(fields, new Map([[FORMAT_KEY, FORMAT_VERSION]]));
-  const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children: columns }));
-  return tableToIPC(new Table(schema, [batch]), 'file');
+  return storeFile(n, layout, {
+    text: (name) => utf8Data(source, name),
+    params: paramsData(source, layout.paramWidth),
+    floats: (name) => numbers(name, new Float64Array(n)),
+    counts: (name) => numbers(name, new Int32Array(n)),
+    trainedAt,
+  });
 }
 
 function paramsData(source: RowSource, width: number | undefined): Data {
