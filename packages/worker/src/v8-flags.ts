@@ -7,8 +7,9 @@
 // decompressed, decoded and copied) push V8's external-memory accounting over its limit again and again, and
 // each time it starts concurrent marking: measured on bench:many (250,000 ar(8) fits from 5,000 Parquet files,
 // 2 workers x 1 thread on 2 cores), the helpers burned 7-8 CPU seconds a worker against 9-10 s in the task
-// thread itself, and trainMany took 23.3-24.3 s; with this flag the task threads used about the same time,
-// the helpers none, and trainMany took 15.5-15.7 s. Turning off only concurrent marking gave 17.3-18.9 s.
+// thread itself, and trainMany took 23.2-24.7 s; with this flag the task threads used about the same time,
+// the helpers none, and trainMany took 11.9-13.8 s (the worker's README has the runs). Turning off only
+// concurrent marking gave 17.3-18.9 s.
 // Collection pauses get longer, which a batch worker does not notice; its main thread's heap is small.
 //
 // `LOOM_WORKER_V8_FLAGS` replaces the list (whitespace-separated; empty for V8's defaults). V8 reads these

@@ -64,8 +64,9 @@ export function checkRows(columns: ReadonlyMap<string, Vector>, numRows: number,
   // Consecutive rows mostly share their bounds and extra columns: such rows share one frozen range and extra
   // object, as a source's slices share one source object (an object per row was most of readSplit's time).
   const noExtra: Readonly<Record<string, string>> = Object.freeze({});
-  const shared = { trainRange: Object.freeze({ from: NaN, to: NaN }) as TimeRange, testRange: Object.freeze({ from: NaN, to: NaN }) as TimeRange, extra: noExtra, extraValues: extras.map((): string | undefined => undefined) };
-  const extraValues: Array<string | undefined> = extras.map(() => undefined);
+  const shared = { trainRange: Object.freeze({ from: NaN, to: NaN }) as TimeRange, testRange: Object.freeze({ from: NaN, to: NaN }) as TimeRange, extra: noExtra };
+  /** The extra cells of the row `shared.extra` was made for. */
+  const sharedExtras: Array<string | undefined> = extras.map(() => undefined);
   for (let i = 0; i < numRows; i++) {
     const row = i + 1;
     const id = ids === undefined ? undefined : textOf(ids(i));
@@ -122,22 +123,25 @@ export function checkRows(columns: ReadonlyMap<string, Vector>, numRows: number,
       continue;
     }
     if (id === undefined || source === undefined || rangeKind === undefined) continue; // header problems: reported there
-    const [trainFrom, trainTo, testFrom, testTo] = (bounds as RangeValue[]).map((bound) => bound.value) as [number, number, number, number];
-    if (shared.trainRange.from !== trainFrom || shared.trainRange.to !== trainTo || shared.testRange.from !== testFrom || shared.testRange.to !== testTo) {
-      shared.trainRange = Object.freeze({ from: trainFrom, to: trainTo });
-      shared.testRange = Object.freeze({ from: testFrom, to: testTo });
+    const [trainFrom, trainTo, testFrom, testTo] = (bounds as RangeValue[]) as [RangeValue, RangeValue, RangeValue, RangeValue];
+    const { trainRange, testRange } = shared;
+    if (trainRange.from !== trainFrom.value || trainRange.to !== trainTo.value || testRange.from !== testFrom.value || testRange.to !== testTo.value) {
+      shared.trainRange = Object.freeze({ from: trainFrom.value, to: trainTo.value });
+      shared.testRange = Object.freeze({ from: testFrom.value, to: testTo.value });
     }
+    let extrasChanged = false;
     for (let e = 0; e < extras.length; e++) {
       const cells = (extras[e] as (typeof extras)[number])[1];
-      extraValues[e] = cells === undefined ? undefined : textOf(cells(i), false);
+      const text = cells === undefined ? undefined : textOf(cells(i), false);
+      if (text !== sharedExtras[e]) extrasChanged = true;
+      sharedExtras[e] = text;
     }
-    if (!extraValues.every((text, e) => text === shared.extraValues[e])) {
+    if (extrasChanged) {
       const extra: Record<string, string> = {};
       extras.forEach(([name], e) => {
-        if (extraValues[e] !== undefined) extra[name] = extraValues[e] as string;
+        if (sharedExtras[e] !== undefined) extra[name] = sharedExtras[e] as string;
       });
       shared.extra = Object.freeze(extra);
-      shared.extraValues = [...extraValues];
     }
     slices.push({ id, row, source, sourceKey, column: value, rangeKind, trainRange: shared.trainRange, testRange: shared.testRange, extra: shared.extra });
   }

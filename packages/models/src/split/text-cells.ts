@@ -3,22 +3,21 @@
 // decoded per cell, then hashed again by each map lookup, was most of readSplit. Here a cell whose bytes equal
 // the previous cell's, or one of the column's first distinct values, is the same string object as before:
 // decoded once, its hash computed once.
-import { DataType, type Data, type Vector } from 'apache-arrow';
+import { DataType, type Vector } from 'apache-arrow';
 import { fnv1a } from '../fnv1a.js';
+import { Utf8Column } from '../store/record-view.js';
 
 /** Distinct values remembered per column; a column of unique values (ids) stops adding after this many. */
 const REMEMBERED = 1024;
 
+/** One chunk of the vector and the index of its first cell in the vector. */
 interface Chunk {
   first: number;
-  offsets: Int32Array;
-  bytes: Buffer;
-  validity: Uint8Array | undefined;
-  offset: number;
+  cells: Utf8Column;
 }
 
 interface Known {
-  chunk: Chunk;
+  cells: Utf8Column;
   start: number;
   end: number;
   text: string;
@@ -38,37 +37,31 @@ export class TextCells {
   static of(vector: Vector | undefined): TextCells | undefined {
     if (vector === undefined || !DataType.isUtf8(vector.type)) return undefined;
     let first = 0;
-    const chunks = vector.data.map((data: Data): Chunk => {
-      const values = data.values as Uint8Array;
-      const chunk = {
-        first,
-        offsets: data.valueOffsets as Int32Array,
-        bytes: Buffer.from(values.buffer, values.byteOffset, values.byteLength),
-        validity: data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : undefined,
-        offset: data.offset,
-      };
-      first += data.length;
-      return chunk;
-    });
-    return new TextCells(chunks);
+    return new TextCells(
+      vector.data.map((data): Chunk => {
+        const chunk = { first, cells: new Utf8Column(data) };
+        first += data.length;
+        return chunk;
+      }),
+    );
   }
 
   /** Cell i, or null. Fastest when cells are read in ascending order. */
   get(i: number): string | null {
-    const chunk = this.#chunkOf(i);
-    const at = chunk.offset + i - chunk.first;
-    if (chunk.validity !== undefined && ((chunk.validity[at >> 3] as number) & (1 << (at & 7))) === 0) return null;
-    const start = chunk.offsets[at] as number;
-    const end = chunk.offsets[at + 1] as number;
+    const { first, cells } = this.#chunkOf(i);
+    const local = i - first;
+    if (cells.isNull(local)) return null;
+    const start = cells.start(local);
+    const end = cells.end(local);
     const last = this.#last;
-    if (last !== undefined && equalBytes(last, chunk, start, end)) return last.text;
-    const hash = fnv1a(chunk.bytes, start, end);
+    if (last !== undefined && equalBytes(last, cells, start, end)) return last.text;
+    const hash = fnv1a(cells.bytes, start, end);
     const known = this.#known.get(hash);
-    if (known !== undefined && equalBytes(known, chunk, start, end)) {
+    if (known !== undefined && equalBytes(known, cells, start, end)) {
       this.#last = known;
       return known.text;
     }
-    const made: Known = { chunk, start, end, text: chunk.bytes.toString('utf8', start, end) };
+    const made: Known = { cells, start, end, text: cells.bytes.toString('utf8', start, end) };
     if (known === undefined && this.#known.size < REMEMBERED) this.#known.set(hash, made);
     this.#last = made;
     return made.text;
@@ -84,11 +77,10 @@ export class TextCells {
   }
 }
 
-function equalBytes(known: Known, chunk: Chunk, start: number, end: number): boolean {
+function equalBytes(known: Known, cells: Utf8Column, start: number, end: number): boolean {
   if (known.end - known.start !== end - start) return false;
-  const a = known.chunk.bytes;
-  const b = chunk.bytes;
+  const a = known.cells.bytes;
+  const b = cells.bytes;
   for (let i = 0, n = end - start; i < n; i++) if (a[known.start + i] !== b[start + i]) return false;
   return true;
 }
-

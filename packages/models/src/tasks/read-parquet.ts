@@ -2,7 +2,7 @@
 // and only the row groups whose time statistics meet the ranges the batch's slices need. Flat PLAIN numeric
 // columns without nulls (what metric fleets hold) are decoded straight into Float64Arrays (parquet/); any other
 // file goes through hyparquet, whose decoded chunks are copied once into Float64Arrays.
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type AsyncBuffer, type ColumnData, type FileMetaData, type SchemaElement } from 'hyparquet';
 // Every codec Parquet writers use (hyparquet alone reads only Snappy), and Snappy in WebAssembly, ~2x hyparquet's own.
 import { compressors } from 'hyparquet-compressors';
@@ -98,10 +98,21 @@ export const WHOLE_FILE_BYTES = 16 * 2 ** 20;
  * asynchronous reads, 3.7 s with synchronous ones, decoding included.
  */
 async function openParquet(path: string, wholeFileBytes: number): Promise<AsyncBuffer> {
-  if (statSync(path).size > wholeFileBytes) return asyncBufferFromFile(path);
-  const bytes = readFileSync(path);
-  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-  return whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const fd = openSync(path, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    if (size > wholeFileBytes) return await asyncBufferFromFile(path);
+    // A buffer of its own (not a slice of Node's pool), every byte read into it.
+    const bytes = Buffer.allocUnsafeSlow(size);
+    for (let done = 0; done < size; ) {
+      const read = readSync(fd, bytes, done, size - done, done);
+      if (read === 0) throw new Error(`the file shrank to ${done} bytes while being read (it had ${size})`);
+      done += read;
+    }
+    return bytes.buffer;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Byte ranges of a file read whole (views, no copies) or by range (hyparquet's file reader). */

@@ -97,7 +97,7 @@ function plainChunk(meta: ColumnMetaData): boolean {
 /** Decodes one column chunk's pages into `out` from `offset`; false when a page is outside the direct path. */
 function decodeChunk(chunk: Uint8Array, meta: ColumnMetaData, column: { element: SchemaElement; conversion: Conversion }, out: Float64Array, offset: number): boolean {
   const total = Number(meta.num_values);
-  const width = column.conversion === 'double' || column.conversion === 'int64' || column.conversion === 'millis' || column.conversion === 'micros' || column.conversion === 'nanos' ? 8 : 4;
+  const width = WIDTH[column.conversion];
   const optional = column.element.repetition_type === 'OPTIONAL';
   const snappy = meta.codec === 'SNAPPY';
   let pos = 0;
@@ -179,35 +179,29 @@ function allDefined(page: Uint8Array, count: number): number | undefined {
   return 4 + length;
 }
 
+/** Conversions that are a typed array's own: its elements widened to doubles by one `set`. */
+const WIDENED = { double: Float64Array, float: Float32Array, int32: Int32Array, uint32: Uint32Array } as const;
+
+/** Bytes a stored value takes. */
+const WIDTH: Readonly<Record<Conversion, 4 | 8>> = { double: 8, float: 4, int32: 4, uint32: 4, date: 4, int64: 8, millis: 8, micros: 8, nanos: 8 };
+
+/** What an int64 is divided by to give ms (timestamps) or itself (plain integers). */
+const INT64_DIVISOR: Readonly<Record<string, number>> = { int64: 1, millis: 1, micros: 1e3, nanos: 1e6 };
+
 function convert(bytes: Uint8Array, conversion: Conversion, out: Float64Array, at: number, count: number): void {
-  const source = aligned(bytes);
-  const { buffer, byteOffset } = source;
-  switch (conversion) {
-    case 'double':
-      out.set(new Float64Array(buffer, byteOffset, count), at);
-      return;
-    case 'float':
-      out.set(new Float32Array(buffer, byteOffset, count), at);
-      return;
-    case 'int32':
-      out.set(new Int32Array(buffer, byteOffset, count), at);
-      return;
-    case 'uint32':
-      out.set(new Uint32Array(buffer, byteOffset, count), at);
-      return;
-    case 'date': {
-      const days = new Int32Array(buffer, byteOffset, count);
-      for (let i = 0; i < count; i++) out[at + i] = days[i]! * 86_400_000;
-      return;
-    }
-    default: {
-      // int64 from its two 32-bit halves: hi * 2^32 + lo is exact, then rounded once, as Number(bigint) is.
-      const words = new Int32Array(buffer, byteOffset, 2 * count);
-      const divisor = conversion === 'micros' ? 1e3 : conversion === 'nanos' ? 1e6 : 1;
-      for (let i = 0; i < count; i++) {
-        const value = words[2 * i + 1]! * 4294967296 + (words[2 * i]! >>> 0);
-        out[at + i] = divisor === 1 ? value : value / divisor;
-      }
+  const { buffer, byteOffset } = aligned(bytes);
+  if (conversion in WIDENED) {
+    out.set(new WIDENED[conversion as keyof typeof WIDENED](buffer as ArrayBuffer, byteOffset, count), at);
+  } else if (conversion === 'date') {
+    const days = new Int32Array(buffer, byteOffset, count);
+    for (let i = 0; i < count; i++) out[at + i] = days[i]! * 86_400_000;
+  } else {
+    // int64 from its two 32-bit halves: hi * 2^32 + lo is exact, then rounded once, as Number(bigint) is.
+    const words = new Int32Array(buffer, byteOffset, 2 * count);
+    const divisor = INT64_DIVISOR[conversion] as number;
+    for (let i = 0; i < count; i++) {
+      const value = words[2 * i + 1]! * 4294967296 + (words[2 * i]! >>> 0);
+      out[at + i] = divisor === 1 ? value : value / divisor;
     }
   }
 }
