@@ -124,8 +124,8 @@ async function runRunner(argv: string[], out: Out): Promise<void> {
     ...(tls === undefined ? {} : { client: { tls } }),
   });
   // The LocalCluster-style announcement (LoomProcess waits for it): the runner serves from now on.
-  out(`LOOM_READY ${JSON.stringify({ pid: process.pid, queue: runner.queue, jobs: jobs.map((job) => job.name) })}\n`);
-  await new Promise<void>((resolve) => {
+  // Handlers before the announcement: a signal that comes before a listener exists kills the process unclosed.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGTERM', stop);
       process.off('SIGINT', stop);
@@ -134,6 +134,8 @@ async function runRunner(argv: string[], out: Out): Promise<void> {
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
+  out(`LOOM_READY ${JSON.stringify({ pid: process.pid, queue: runner.queue, jobs: jobs.map((job) => job.name) })}\n`);
+  await stopped;
 }
 
 async function runProducer(command: 'submit' | 'ls' | 'show' | 'cancel' | 'schedule', argv: string[], out: Out): Promise<void> {

@@ -84,14 +84,8 @@ export async function runScheduler(argv: string[]): Promise<void> {
       extensions: sections,
     });
   }
-  const ready = { role: 'scheduler', address: scheduler.address, ...(dashboard && { dashboard: dashboard.url }) };
-  process.stdout.write(`LOOM_READY ${JSON.stringify(ready)}\n`);
-  // After the announcement: workers take longer to start than the warm-up takes, and it yields to real work.
-  if (warmUpEnabled()) {
-    warmUpScheduler({ shouldStop: () => scheduler.state.tasks.size > 0 }).catch((error: unknown) => {
-      process.stderr.write(`loom scheduler: the start-up warm-up failed (a bug; the scheduler is unaffected): ${String(error)}\n`);
-    });
-  }
+  // Handlers before the announcement: whoever waits for it may signal at once, and a signal that comes before
+  // a listener exists takes the default action (the process dies without closing).
   let closing = false;
   const shutdown = () => {
     if (closing) return;
@@ -100,6 +94,14 @@ export async function runScheduler(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  const ready = { role: 'scheduler', address: scheduler.address, ...(dashboard && { dashboard: dashboard.url }) };
+  process.stdout.write(`LOOM_READY ${JSON.stringify(ready)}\n`);
+  // After the announcement: workers take longer to start than the warm-up takes, and it yields to real work.
+  if (warmUpEnabled()) {
+    warmUpScheduler({ shouldStop: () => scheduler.state.tasks.size > 0 }).catch((error: unknown) => {
+      process.stderr.write(`loom scheduler: the start-up warm-up failed (a bug; the scheduler is unaffected): ${String(error)}\n`);
+    });
+  }
 }
 
 function parsePort(text: string, flag: string): number {

@@ -54,8 +54,9 @@ export async function runServeCli(argv: string[], write: (text: string) => void 
     options.pointerRecheckMs = Number(values['recheck-ms']);
   }
   const server = await serve(values.store ?? process.env['LOOM_MODEL_STORE'] ?? 'models', options);
-  write(`loom serve: ${server.store.dir} on ${server.url} (Open Inference Protocol under /v2, metrics at /metrics)\n`);
-  await new Promise<void>((resolve) => {
+  // The handlers go in before the announcement: whoever waits for it may signal at once, and a signal that
+  // comes before a listener exists takes the default action (the process dies without closing the server).
+  const stopped = new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
@@ -64,4 +65,6 @@ export async function runServeCli(argv: string[], write: (text: string) => void 
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
+  write(`loom serve: ${server.store.dir} on ${server.url} (Open Inference Protocol under /v2, metrics at /metrics)\n`);
+  await stopped;
 }

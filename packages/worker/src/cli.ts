@@ -148,9 +148,6 @@ export async function runWorker(argv: string[]): Promise<void> {
     return;
   }
   const worker = await startUnderNanny(options);
-  const ready = { role: 'worker', id: worker.id, name: worker.name, address: worker.address, pid: process.pid, localDirectory: worker.localDirectory };
-  process.stdout.write(`LOOM_READY ${JSON.stringify(ready)}\n`);
-  const stopWatching = watchNanny();
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     // A second signal means "now": the user gave up on the graceful close.
@@ -158,8 +155,12 @@ export async function runWorker(argv: string[]): Promise<void> {
     signalled = true;
     void worker.close();
   };
+  // Handlers before the announcement: a signal that comes before a listener exists kills the process unclosed.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const ready = { role: 'worker', id: worker.id, name: worker.name, address: worker.address, pid: process.pid, localDirectory: worker.localDirectory };
+  process.stdout.write(`LOOM_READY ${JSON.stringify(ready)}\n`);
+  const stopWatching = watchNanny();
   try {
     await worker.closed;
   } finally {
