@@ -1,6 +1,7 @@
 // An Open Inference Protocol infer request, parsed and checked: every field known, every tensor of the right
 // datatype and shape, every number finite. Whatever is wrong is a 400 naming the tensor or field and the
 // problem; nothing the client sends can reach the scoring pass unchecked.
+import { readCommonInferRequest } from './infer-request-common.js';
 import { badInput } from './serve-error.js';
 import { INPUT_NAMES, INPUTS, isInputName, isOutputName, OUTPUT_NAMES, type InputName, type OutputName } from './infer-tensors.js';
 
@@ -30,7 +31,13 @@ interface RawTensor {
   readonly data: readonly unknown[];
 }
 
+/** The request in `body`: the common shape read directly (readCommonInferRequest), anything else in full. */
 export function parseInferRequest(body: Buffer): InferRequest {
+  return readCommonInferRequest(body) ?? parseJsonInferRequest(body);
+}
+
+/** The general path: any request the protocol allows, through JSON.parse, with every check and its message. */
+export function parseJsonInferRequest(body: Buffer): InferRequest {
   if (body.length === 0) throw badInput('request body', 'empty; send an inference request as JSON');
   let parsed: unknown;
   try {

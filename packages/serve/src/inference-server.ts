@@ -14,7 +14,7 @@ import { parseInferRequest } from './infer-request.js';
 import type { LoadedGroup } from './loaded-group.js';
 import { modelMetadata } from './model-metadata.js';
 import { ClientGone, readBody } from './request-body.js';
-import { OPEN_ROUTES, route, type Route } from './routes.js';
+import { OPEN_ROUTES, Router, type Route } from './routes.js';
 import { scoreIds } from './score-ids.js';
 import { isServeError, ServeError } from './serve-error.js';
 import { ServeMetrics, type RouteLabel } from './serve-metrics.js';
@@ -80,12 +80,14 @@ export async function serve(storeOrPath: string | ModelStore, options: ServeOpti
   metrics = new ServeMetrics(() => cache.stats);
   const served = metrics;
   const accessLog = logger.isLevelEnabled('info');
+  const router = new Router();
   let closing = false;
 
   const resolveGroup = (target: Route): LoadedGroup | Promise<LoadedGroup> =>
     target.version === undefined ? cache.current(target.group as string) : cache.version(target.group as string, target.version);
 
-  async function run(target: Route, request: IncomingMessage): Promise<Reply> {
+  /** Every route but infer: answered from memory or after a load, never on the path of a scoring request. */
+  async function run(target: Route): Promise<Reply> {
     switch (target.kind) {
       case 'server_live':
         return json(200, { live: true });
@@ -101,22 +103,30 @@ export async function serve(storeOrPath: string | ModelStore, options: ServeOpti
         return json(200, await modelMetadata(store, await resolveGroup(target)));
       case 'metrics':
         return { status: 200, body: await served.text(), contentType: served.contentType };
-      case 'infer': {
-        const body = await readBody(request, maxBodyBytes);
-        const loaded = await resolveGroup(target);
-        const infer = parseInferRequest(body);
-        const scores = scoreIds(loaded, infer);
-        served.scored(infer.ids.length);
-        return { status: 200, body: inferResponse(loaded, infer, scores) };
-      }
+      case 'infer':
+        throw new Error('infer requests are answered by infer()');
     }
+  }
+
+  /** An infer request's answer: synchronous when its group version is loaded, which is nearly always. */
+  function infer(target: Route, body: Buffer): Reply | Promise<Reply> {
+    const loaded = resolveGroup(target);
+    return loaded instanceof Promise ? loaded.then((group) => inferReply(group, body)) : inferReply(loaded, body);
+  }
+
+  function inferReply(loaded: LoadedGroup, body: Buffer): Reply {
+    const request = parseInferRequest(body);
+    const scores = scoreIds(loaded, request);
+    served.scored(request.ids.length);
+    return { status: 200, body: inferResponse(loaded, request, scores) };
   }
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const started = performance.now();
     let label: RouteLabel = 'unknown';
-    const send = (reply: Reply, headers: Readonly<Record<string, string>> = {}): void => {
-      response.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json', 'content-length': Buffer.byteLength(reply.body), ...headers });
+    const send = (reply: Reply, headers?: Readonly<Record<string, string>>): void => {
+      const head = { 'content-type': reply.contentType ?? 'application/json', 'content-length': Buffer.byteLength(reply.body) };
+      response.writeHead(reply.status, headers === undefined ? head : { ...head, ...headers });
       response.end(reply.body);
       const seconds = (performance.now() - started) / 1000;
       served.request(label, reply.status, seconds);
@@ -138,10 +148,22 @@ export async function serve(storeOrPath: string | ModelStore, options: ServeOpti
       send(json(500, { error: `internal error: ${error instanceof Error ? error.message : String(error)}` }));
     };
     try {
-      const target = route(request.method ?? 'GET', request.url ?? '/');
+      const target = router.route(request.method ?? 'GET', request.url ?? '/');
       label = target.kind;
       if (token !== undefined && !OPEN_ROUTES.has(target.kind)) token.check(request.headers.authorization);
-      run(target, request).then((reply) => send(reply), fail);
+      if (target.kind !== 'infer') {
+        run(target).then((reply) => send(reply), fail);
+        return;
+      }
+      readBody(request, maxBodyBytes, (body) => {
+        try {
+          const reply = infer(target, body);
+          if (reply instanceof Promise) reply.then((answer) => send(answer), fail);
+          else send(reply);
+        } catch (error) {
+          fail(error);
+        }
+      }, fail);
     } catch (error) {
       fail(error);
     }

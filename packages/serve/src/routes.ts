@@ -68,6 +68,30 @@ export function route(method: string, url: string): Route {
   return found;
 }
 
+/** Paths matched most recently, at most this many: clients call the same few URLs again and again. */
+const KNOWN_PATHS = 1024;
+
+/**
+ * route() with a memory of the paths it matched: a repeated URL costs one Map lookup rather than a split and
+ * a decode of its segments. Unknown paths are not kept, so probing for them cannot grow the map; it is
+ * emptied when full rather than kept in recency order, since a server sees a handful of distinct URLs.
+ */
+export class Router {
+  readonly #known = new Map<string, Route>();
+
+  route(method: string, url: string): Route {
+    let found = this.#known.get(url);
+    if (found === undefined) {
+      found = route(method, url);
+      if (this.#known.size >= KNOWN_PATHS) this.#known.clear();
+      this.#known.set(url, found);
+    } else if (!METHODS[found.kind].includes(method)) {
+      return route(method, url);
+    }
+    return found;
+  }
+}
+
 function decodeSegment(segment: string): string | undefined {
   try {
     return decodeURIComponent(segment);

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { call, inferBody, post, startServer, storeWith } from './serve-fixtures.js';
 
 const store = await storeWith({ fleet: 10 });
@@ -81,6 +82,31 @@ test('405 with Allow for a wrong method, 404 for an unknown path', async () => {
     assert.equal(answer.status, 404, path);
     assert.match(String(answer.body['error']), /^no such path/);
   }
+});
+
+test('a client that leaves mid-body gets no scoring and no 5xx, and the server goes on', async () => {
+  const { port } = new URL(url);
+  for (let i = 0; i < 20; i++) {
+    const reset = i % 2 === 1;
+    const answer = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(`POST /v2/models/fleet/infer HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"inputs": [`);
+        // Gone half-way through the body: a reset on odd rounds, an orderly close (FIN) on even ones.
+        setImmediate(() => (reset ? socket.resetAndDestroy() : socket.end()));
+      });
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(text));
+    });
+    // After a FIN, node:http's parser finds the message cut short and the server says so; a reset leaves no
+    // one to answer.
+    if (reset) assert.equal(answer, '');
+    else assert.match(answer, /^HTTP\/1\.1 400 [^]*malformed HTTP request/);
+  }
+  assert.equal((await post(url, inferBody(['m1'], [1, 2, 3]))).status, 200);
+  const metrics = await call(`${server.url}/metrics`);
+  assert.doesNotMatch(String(metrics.body['text']), /loom_serve_requests_total\{route="infer",code="5\d\d"\}/);
 });
 
 test('the server still answers after every bad request', async () => {
