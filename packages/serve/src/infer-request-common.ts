@@ -276,33 +276,40 @@ class CommonReader {
     const bytes = this.bytes;
     this.#next();
     let at = this.#at;
-    const negative = bytes[at] === MINUS;
-    if (negative) at++;
-    // Significant digits: the first 15 in `head`, the next 4 in `tail`; more than 19 makes `digits` too many.
+    let byte = bytes[at] as number;
+    const negative = byte === MINUS;
+    if (negative) byte = bytes[++at] as number;
+    // Significant digits: the first 15 in `head`, the next ones in `tail`; `digits` counts them all.
     let head = 0;
     let tail = 0;
     let digits = 0;
     let scale = 0;
-    const intStart = at;
-    let byte = bytes[at] as number;
-    while (byte >= ZERO && byte <= NINE) {
-      if (digits !== 0 || byte !== ZERO) {
+    if (byte === ZERO) {
+      byte = bytes[++at] as number;
+      if (byte >= ZERO && byte <= NINE) return undefined; // JSON has no leading zeros
+    } else if (byte > ZERO && byte <= NINE) {
+      do {
         if (digits < EXACT_DIGITS) head = head * 10 + (byte - ZERO);
         else tail = tail * 10 + (byte - ZERO);
         digits++;
-      }
-      byte = bytes[++at] as number;
+        byte = bytes[++at] as number;
+      } while (byte >= ZERO && byte <= NINE);
+    } else {
+      return undefined;
     }
-    if (at === intStart || (bytes[intStart] === ZERO && at - intStart > 1)) return undefined;
     if (byte === DOT) {
-      const fractionStart = ++at;
-      byte = bytes[at] as number;
-      while (byte >= ZERO && byte <= NINE) {
-        if (digits !== 0 || byte !== ZERO) {
-          if (digits < EXACT_DIGITS) head = head * 10 + (byte - ZERO);
-          else tail = tail * 10 + (byte - ZERO);
-          digits++;
+      byte = bytes[++at] as number;
+      const fractionStart = at;
+      if (digits === 0) {
+        while (byte === ZERO) {
+          scale++;
+          byte = bytes[++at] as number;
         }
+      }
+      while (byte >= ZERO && byte <= NINE) {
+        if (digits < EXACT_DIGITS) head = head * 10 + (byte - ZERO);
+        else tail = tail * 10 + (byte - ZERO);
+        digits++;
         scale++;
         byte = bytes[++at] as number;
       }
