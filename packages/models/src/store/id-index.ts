@@ -2,7 +2,7 @@
 // hash table of row numbers (4 bytes a slot), with no JavaScript string per model. A Map<string, number> of
 // 250,000 ids costs a string and an entry each, tens of MB and most of the load time; this costs ~2 MB.
 import type { Utf8Column } from './record-view.js';
-import { fnv1a } from '../fnv1a.js';
+import { fnv1a, fnv1aAscii } from '../fnv1a.js';
 
 /** Which of consecutive parts starting at `starts` (ascending, starts[0] = 0) holds `row`: a binary search. */
 export function partOf(starts: ArrayLike<number>, row: number): number {
@@ -46,11 +46,34 @@ export class IdIndex {
 
   /** The row of `id`, or undefined. */
   get(id: string): number | undefined {
+    // An ASCII id (nearly every id) is hashed and compared through its char codes, with no UTF-8 encoding.
+    const hash = fnv1aAscii(id);
+    if (hash >= 0) {
+      let slot = hash & this.#mask;
+      for (;;) {
+        const entry = this.#slots[slot] as number;
+        if (entry === 0) return undefined;
+        if (this.#cellIs(entry - 1, id)) return entry - 1;
+        slot = (slot + 1) & this.#mask;
+      }
+    }
     const length = Buffer.byteLength(id, 'utf8');
     if (length > this.#scratch.length) this.#scratch = Buffer.alloc(length * 2);
     this.#scratch.write(id, 0, 'utf8');
     const entry = this.#slots[this.#slotOf(this.#scratch, 0, length)] as number;
     return entry === 0 ? undefined : entry - 1;
+  }
+
+  /** Whether the id at `row` is the ASCII string `id`. */
+  #cellIs(row: number, id: string): boolean {
+    const c = partOf(this.#starts, row);
+    const column = this.#columns[c] as Utf8Column;
+    const local = row - (this.#starts[c] as number);
+    const start = column.start(local);
+    if (column.end(local) - start !== id.length) return false;
+    const bytes = column.bytes;
+    for (let i = 0; i < id.length; i++) if (bytes[start + i] !== id.charCodeAt(i)) return false;
+    return true;
   }
 
   /** Whether cell `local` of `column` (of any file) is an id of the index: bytes compared, no string made. */

@@ -97,8 +97,9 @@ export class ModelGroup {
   params(id: string): Float64Array | undefined {
     const row = this.#index.get(id);
     if (row === undefined) return undefined;
-    const [part, local] = this.#locate(row);
-    return part.params(local);
+    // On the path of every served model: the part found without #locate's pair.
+    const part = partOf(this.#starts, row);
+    return (this.#parts[part] as RecordsView).params(row - (this.#starts[part] as number));
   }
 
   /** The model at `row` (0 <= row < size), in file order. */
