@@ -7,7 +7,7 @@
 // tensors or fields, nesting, a wrong datatype or shape, a number it cannot convert exactly, a byte it does
 // not expect) makes it return undefined, and the request goes through parseInferRequest's general path,
 // which checks everything and names the problem. What it does return is what the general path returns for
-// the same body (the serve-request-common test compares the two over random bodies).
+// the same body (the infer-request-common test compares the two over random bodies).
 import type { InferRequest } from './infer-request.js';
 import { decimalToDouble, EXACT_DIGITS, MAX_DIGITS } from './decimal-double.js';
 import { OUTPUT_NAMES } from './infer-tensors.js';
@@ -70,7 +70,6 @@ class CommonReader {
       if (key === undefined || !this.#colon()) return undefined;
       if (key === 'id' && !sawId) {
         sawId = true;
-        if (this.#next() !== QUOTE) return undefined;
         id = this.#string();
         if (id === undefined) return undefined;
       } else if (key === 'inputs' && inputs === undefined) {

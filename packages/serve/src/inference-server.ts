@@ -14,10 +14,11 @@ import { parseInferRequest } from './infer-request.js';
 import type { LoadedGroup } from './loaded-group.js';
 import { modelMetadata } from './model-metadata.js';
 import { ClientGone, readBody } from './request-body.js';
-import { OPEN_ROUTES, Router, type Route } from './routes.js';
+import { OPEN_ROUTES, Router, type Route, type RouteKind } from './routes.js';
 import { scoreIds } from './score-ids.js';
 import { isServeError, ServeError } from './serve-error.js';
-import { ServeMetrics, type RouteLabel } from './serve-metrics.js';
+import type { RouteLabel } from './request-series.js';
+import { ServeMetrics } from './serve-metrics.js';
 
 export interface ServeOptions {
   /** Address to bind. Default 127.0.0.1; anything beyond loopback needs a token. */
@@ -87,8 +88,8 @@ export async function serve(storeOrPath: string | ModelStore, options: ServeOpti
     target.version === undefined ? cache.current(target.group as string) : cache.version(target.group as string, target.version);
 
   /** Every route but infer: answered from memory or after a load, never on the path of a scoring request. */
-  async function run(target: Route): Promise<Reply> {
-    switch (target.kind) {
+  async function run(kind: Exclude<RouteKind, 'infer'>, target: Route): Promise<Reply> {
+    switch (kind) {
       case 'server_live':
         return json(200, { live: true });
       case 'server_ready':
@@ -103,8 +104,6 @@ export async function serve(storeOrPath: string | ModelStore, options: ServeOpti
         return json(200, await modelMetadata(store, await resolveGroup(target)));
       case 'metrics':
         return { status: 200, body: await served.text(), contentType: served.contentType };
-      case 'infer':
-        throw new Error('infer requests are answered by infer()');
     }
   }
 
@@ -149,10 +148,11 @@ export async function serve(storeOrPath: string | ModelStore, options: ServeOpti
     };
     try {
       const target = router.route(request.method ?? 'GET', request.url ?? '/');
-      label = target.kind;
-      if (token !== undefined && !OPEN_ROUTES.has(target.kind)) token.check(request.headers.authorization);
-      if (target.kind !== 'infer') {
-        run(target).then((reply) => send(reply), fail);
+      const kind = target.kind;
+      label = kind;
+      if (token !== undefined && !OPEN_ROUTES.has(kind)) token.check(request.headers.authorization);
+      if (kind !== 'infer') {
+        run(kind, target).then((reply) => send(reply), fail);
         return;
       }
       readBody(request, maxBodyBytes, (body) => {

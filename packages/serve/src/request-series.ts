@@ -9,7 +9,7 @@ import type { RouteKind } from './routes.js';
 export type RouteLabel = RouteKind | 'unknown';
 
 /** Seconds; dense below 10 ms, where an infer request of a few models should land. */
-export const LATENCY_BUCKETS: readonly number[] = [0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LATENCY_BUCKETS: readonly number[] = [0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 const REQUESTS = 'loom_serve_requests_total';
 const LATENCY = 'loom_serve_request_duration_seconds';

@@ -6,8 +6,6 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { CacheStats } from './group-cache.js';
 import { RequestSeries, type RouteLabel } from './request-series.js';
 
-export type { RouteLabel } from './request-series.js';
-
 const LOAD_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
 
 export class ServeMetrics {
